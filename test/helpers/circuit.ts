@@ -1,0 +1,102 @@
+/**
+ * Test helpers for circuits: compile a circom source (cached by content hash), compute
+ * witnesses with circom's own witness generator, look signals up by name, tamper with a
+ * witness and check it against the r1cs constraint by constraint.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error circom_runtime ships no types
+import { WitnessCalculatorBuilder } from 'circom_runtime';
+import { compileCircuit } from '../../scripts/lib/circom.ts';
+import { firstViolatedConstraint, parseR1cs, type R1cs } from '../../src/crypto/r1cs.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CACHE = join(ROOT, 'build', 'test-circuits');
+
+export type CircuitInput = Record<string, bigint | number | string | unknown[]>;
+
+export interface TestCircuit {
+  r1cs: R1cs;
+  /** Map from a signal's full name (e.g. "main.out") to its witness wire, for wires kept by --O2. */
+  wires: Map<string, number>;
+  /** Computes the witness; rejects with circom's "Assert Failed" message when an assert fails. */
+  witness(input: CircuitInput): Promise<bigint[]>;
+  /** -1 if every constraint holds for `w`, else the first violated constraint's index. */
+  check(w: readonly bigint[]): number;
+  /** The wire of a named signal, or an error listing near names. */
+  wire(name: string): number;
+  r1csPath: string;
+  wasmPath: string;
+}
+
+function collectIncludes(file: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const src = readFileSync(file, 'utf8');
+  const out = [src];
+  for (const m of src.matchAll(/include\s+"([^"]+)"/g)) {
+    const inc = resolve(dirname(file), m[1]!);
+    if (existsSync(inc)) out.push(...collectIncludes(inc, seen));
+  }
+  return out;
+}
+
+/**
+ * Compiles `main` (a path to a .circom file with a `component main`), or a source string
+ * written to build/test-circuits/, and loads it. Results are cached by the hash of the
+ * sources (the file and everything it includes).
+ */
+export async function loadTestCircuit(main: string, opts: { source?: string } = {}): Promise<TestCircuit> {
+  let file = resolve(ROOT, main);
+  if (opts.source !== undefined) {
+    const h = createHash('sha256').update(opts.source).digest('hex').slice(0, 16);
+    file = join(CACHE, 'src', `${main}-${h}.circom`);
+    await mkdir(dirname(file), { recursive: true });
+    if (!existsSync(file)) await writeFile(file, opts.source);
+  }
+  const hash = createHash('sha256').update(collectIncludes(file).join('\0')).digest('hex').slice(0, 16);
+  const outDir = join(CACHE, hash);
+  const name = file.split('/').pop()!.replace(/\.circom$/, '');
+  const r1csPath = join(outDir, `${name}.r1cs`);
+  const wasmPath = join(outDir, `${name}.wasm`);
+  const symPath = join(outDir, `${name}.sym`);
+  if (!existsSync(r1csPath) || !existsSync(wasmPath) || !existsSync(symPath)) await compileCircuit(file, outDir);
+  const r1cs = parseR1cs(new Uint8Array(await readFile(r1csPath)));
+  const wires = new Map<string, number>();
+  for (const line of (await readFile(symPath, 'utf8')).split('\n')) {
+    const parts = line.split(',');
+    if (parts.length < 4) continue;
+    const wire = Number(parts[1]);
+    if (wire >= 0) wires.set(parts.slice(3).join(','), wire);
+  }
+  const wasm = await readFile(wasmPath);
+  const calc = await WitnessCalculatorBuilder(wasm);
+  return {
+    r1cs,
+    wires,
+    r1csPath,
+    wasmPath,
+    async witness(input) {
+      return (await calc.calculateWitness(input, true)) as bigint[];
+    },
+    check: (w) => firstViolatedConstraint(r1cs, w),
+    wire(n) {
+      const w = wires.get(n);
+      if (w === undefined) {
+        const near = [...wires.keys()].filter((k) => k.includes(n.split('.').pop()!)).slice(0, 10);
+        throw new Error(`no kept wire named ${n}; similar: ${near.join(', ')}`);
+      }
+      return w;
+    },
+  };
+}
+
+/** A copy of `w` with the named wires replaced. */
+export function tamper(c: TestCircuit, w: readonly bigint[], edits: Record<string, bigint>): bigint[] {
+  const out = [...w];
+  for (const [name, v] of Object.entries(edits)) out[c.wire(name)] = v;
+  return out;
+}
