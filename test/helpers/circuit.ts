@@ -73,14 +73,21 @@ export async function loadTestCircuit(main: string, opts: { source?: string } = 
     if (wire >= 0) wires.set(parts.slice(3).join(','), wire);
   }
   const wasm = await readFile(wasmPath);
-  const calc = await WitnessCalculatorBuilder(wasm);
+  // circom's runtime keeps its error text across calls: after a failed witness, start afresh
+  // so that each error message speaks of its own input only.
+  let calc = await WitnessCalculatorBuilder(wasm);
+  let dirty = false;
   return {
     r1cs,
     wires,
     r1csPath,
     wasmPath,
     async witness(input) {
-      return (await calc.calculateWitness(input, true)) as bigint[];
+      if (dirty) calc = await WitnessCalculatorBuilder(wasm);
+      dirty = true;
+      const w = (await calc.calculateWitness(input, true)) as bigint[];
+      dirty = false;
+      return w;
     },
     check: (w) => firstViolatedConstraint(r1cs, w),
     wire(n) {
