@@ -1,0 +1,36 @@
+// Minimal typings for the parts of snarkjs and circom_runtime that zktrust uses.
+declare module 'snarkjs' {
+  export interface Groth16Proof {
+    pi_a: string[];
+    pi_b: string[][];
+    pi_c: string[];
+    protocol: 'groth16';
+    curve: string;
+  }
+  export type MemFile = { type: 'mem'; data?: Uint8Array };
+  export const groth16: {
+    fullProve(input: unknown, wasm: string | MemFile, zkey: string | MemFile, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(zkey: string | MemFile, witness: string | MemFile, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    verify(vkey: unknown, publicSignals: readonly (string | bigint)[], proof: Groth16Proof, logger?: unknown): Promise<boolean>;
+  };
+  export const zKey: Record<string, (...args: any[]) => Promise<any>>;
+  export const powersOfTau: Record<string, (...args: any[]) => Promise<any>>;
+  export const wtns: Record<string, (...args: any[]) => Promise<any>>;
+  export const r1cs: Record<string, (...args: any[]) => Promise<any>>;
+}
+declare module 'circom_runtime' {
+  export function WitnessCalculatorBuilder(wasm: Uint8Array, options?: unknown): Promise<{
+    calculateWitness(input: unknown, sanityCheck?: boolean): Promise<bigint[]>;
+    calculateWTNSBin(input: unknown, sanityCheck?: boolean): Promise<Uint8Array>;
+  }>;
+}
+declare module 'ffjavascript' {
+  export const buildBn128: (singleThread?: boolean) => Promise<any>;
+  export const getCurveFromName: (name: string, singleThread?: boolean) => Promise<any>;
+  export const Scalar: any;
+  export const utils: any;
+  export const BigBuffer: any;
+}
+declare module 'circomlibjs' {
+  export const buildPoseidon: () => Promise<any>;
+}

@@ -1,0 +1,112 @@
+/**
+ * The TypeScript reference against the frozen vectors (Poseidon from an independent
+ * implementation), plus properties of the quaternary tree and hostile inputs.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import vectors from '../vectors/crypto.json' with { type: 'json' };
+import { agentLeafHash } from '../../src/crypto/agent-leaf.ts';
+import { chainStep } from '../../src/crypto/chain.ts';
+import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitment.ts';
+import { FIELD_MODULUS } from '../../src/crypto/field.ts';
+import { poseidon } from '../../src/crypto/poseidon.ts';
+import { emptyRoot, QuadTree, quadRootFromPath } from '../../src/crypto/quad-tree.ts';
+import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { genesisRoot } from '../../src/state/agent-state.ts';
+
+const big = (xs: string[]) => xs.map(BigInt);
+const HOSTILE: unknown[] = [NaN, -5n, 5, '5', Symbol('x'), null, undefined, {}, [1n], FIELD_MODULUS, new Uint8Array(32)];
+
+describe('Poseidon', () => {
+  it.each(vectors.poseidon.map((v) => [v.inputs.length, v]))('matches circomlibjs with %i inputs', (_, v) => {
+    expect(poseidon(big(v.inputs))).toBe(BigInt(v.out));
+  });
+
+  it('refuses non-canonical and hostile inputs', () => {
+    for (const h of HOSTILE) expect(() => poseidon([1n, h as bigint])).toThrow(h === FIELD_MODULUS || h === -5n ? RangeError : TypeError);
+    expect(() => poseidon([1n, 2n, 3n, 4n, 5n, 6n, 7n])).toThrow(RangeError);
+    expect(() => poseidon('12' as unknown as bigint[])).toThrow(TypeError);
+  });
+});
+
+describe('records, chain, leaves', () => {
+  it('commitments match the vectors', () => {
+    for (const v of vectors.records) {
+      const r = Object.fromEntries(['agent', 'org', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'].map((k) => [k, BigInt((v as Record<string, string>)[k]!)])) as unknown as OutcomeRecord;
+      expect(recordCommitment(r)).toBe(BigInt(v.commitment));
+    }
+  });
+
+  it('commitments refuse out-of-range fields', () => {
+    const ok = vectors.records[0]!;
+    const base = Object.fromEntries(Object.entries(ok).filter(([k]) => k !== 'commitment').map(([k, v]) => [k, BigInt(v)])) as unknown as OutcomeRecord;
+    expect(() => recordCommitment({ ...base, agent: 0n })).toThrow(RangeError);
+    expect(() => recordCommitment({ ...base, agent: 1n << 252n })).toThrow(RangeError);
+    expect(() => recordCommitment({ ...base, kept: 1n << 32n })).toThrow(RangeError);
+    expect(() => recordCommitment({ ...base, salt: FIELD_MODULUS })).toThrow(RangeError);
+    for (const h of HOSTILE) {
+      if (typeof h === 'bigint' && h >= 0n && h < 1n << 32n) continue;
+      expect(() => recordCommitment({ ...base, epoch: h as bigint })).toThrow();
+    }
+    expect(() => recordCommitment(null as unknown as OutcomeRecord)).toThrow(TypeError);
+  });
+
+  it('chain steps match the vectors', () => {
+    for (const v of vectors.chainSteps) {
+      expect(chainStep(BigInt(v.chain), { commitment: BigInt(v.commitment), org: BigInt(v.org), orgIndex: v.orgIndex })).toBe(BigInt(v.out));
+    }
+  });
+
+  it('agent leaves match the vectors', () => {
+    for (const v of vectors.leaves) {
+      const f = big(v.fields);
+      const leaf = { agent: f[0]!, nextAgent: f[1]!, nextIndex: Number(f[2]), kept: f[3]!, broken: f[4]!, violations: f[5]!, records: f[6]!, orgCount: f[7]!, orgRoot: f[8]!, ext: f[9]! };
+      expect(agentLeafHash(leaf)).toBe(BigInt(v.hash));
+    }
+  });
+
+  it('empty roots and genesis roots match the vectors', () => {
+    vectors.emptyRoots.forEach((z, k) => expect(emptyRoot(k)).toBe(BigInt(z)));
+    for (const name of ['test', 'production'] as const) {
+      const { config } = configuration(name);
+      expect(genesisRoot(config)).toBe(BigInt(vectors.genesisRoots[name]));
+    }
+  });
+});
+
+describe('QuadTree', () => {
+  it('every path leads to the root, for random sparse trees', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(63), fc.bigInt({ min: 1n, max: FIELD_MODULUS - 1n })), { maxLength: 20 }), (writes) => {
+        const t = new QuadTree(3);
+        for (const [i, v] of writes) t.set(i, v);
+        for (let i = 0; i < 64; i += 7) expect(quadRootFromPath(t.get(i), i, t.path(i))).toBe(t.root);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('is independent of write order and returns to the empty root when cleared', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat(63), { maxLength: 10 }), (idx) => {
+        const a = new QuadTree(3);
+        const b = new QuadTree(3);
+        idx.forEach((i) => a.set(i, BigInt(i + 1)));
+        [...idx].reverse().forEach((i) => b.set(i, BigInt(i + 1)));
+        expect(a.root).toBe(b.root);
+        idx.forEach((i) => a.set(i, 0n));
+        expect(a.root).toBe(emptyRoot(3));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses positions outside the tree and hostile values', () => {
+    const t = new QuadTree(2);
+    for (const i of [-1, 16, 1.5, NaN]) expect(() => t.set(i, 1n)).toThrow(RangeError);
+    expect(() => t.set(0, FIELD_MODULUS)).toThrow(RangeError);
+    expect(() => t.set(0, 1 as unknown as bigint)).toThrow(TypeError);
+    expect(() => new QuadTree(0)).toThrow(RangeError);
+    expect(() => quadRootFromPath(1n, 16, t.path(0))).toThrow(RangeError);
+  });
+});
