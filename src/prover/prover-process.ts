@@ -1,0 +1,120 @@
+/**
+ * Proving off the caller's process: a child process that holds one or more Groth16 provers
+ * and answers prove requests, so that an HTTP server stays responsive while a batch proof
+ * (tens of seconds in the production configuration) runs, and a crash while proving cannot
+ * take the server down. Messages use Node's "advanced" IPC serialization (structured
+ * clone), which carries bigints.
+ * @module
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Groth16Prover, type ProofResult } from './groth16-prover.ts';
+
+export interface CircuitFiles {
+  circuit: string;
+  wasmPath: string;
+  zkeyPath: string;
+  publicNames: readonly string[];
+}
+
+type Request = { id: number; circuit: string; input: Record<string, unknown> };
+type Response = { id: number; ok: true; result: ProofResult<string> } | { id: number; ok: false; error: string };
+type Hello = { ready: true } | { ready: false; error: string };
+
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * A prover running in a child process. Requests are served one at a time in arrival order
+ * (snarkjs already spreads one proof over every core).
+ */
+export class ProverProcess {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, { resolve: (r: ProofResult<string>) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    child.on('message', (m: Response) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.error));
+    });
+    child.on('exit', (code, signal) => this.failAll(new Error(`prover process exited (${signal ?? code})`)));
+  }
+
+  /** Starts a process that loads `circuits` (wasm and zkey into memory) and waits until it is ready. */
+  static async start(circuits: readonly CircuitFiles[]): Promise<ProverProcess> {
+    const child = fork(SELF, [JSON.stringify(circuits)], {
+      serialization: 'advanced',
+      // TypeScript sources run through tsx; a compiled build would not need it.
+      execArgv: SELF.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', (m: Hello) => (m.ready ? resolve() : reject(new Error(m.error))));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`prover process exited with code ${code} before it was ready`)));
+    });
+    return new ProverProcess(child);
+  }
+
+  /**
+   * Proves `input` for `circuit` in the child process.
+   * @throws Error with circom's message if the input does not satisfy the circuit, or if the
+   *   process has stopped.
+   */
+  prove(circuit: string, input: Record<string, unknown>): Promise<ProofResult<string>> {
+    if (this.closed) return Promise.reject(new Error('prover process is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, circuit, input } satisfies Request);
+    });
+  }
+
+  /** Stops the process; pending proofs are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+    this.failAll(new Error('prover process closed'));
+  }
+
+  private failAll(e: Error): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}
+
+async function serve(): Promise<void> {
+  const send = (m: Hello | Response) => process.send!(m);
+  const provers = new Map<string, Groth16Prover>();
+  try {
+    for (const c of JSON.parse(process.argv[2]!) as CircuitFiles[]) provers.set(c.circuit, await Groth16Prover.fromFiles(c));
+  } catch (e) {
+    send({ ready: false, error: (e as Error).message });
+    process.exit(1);
+  }
+  let queue = Promise.resolve();
+  process.on('message', (req: Request) => {
+    queue = queue.then(async () => {
+      const prover = provers.get(req.circuit);
+      try {
+        if (!prover) throw new Error(`unknown circuit ${req.circuit}`);
+        send({ id: req.id, ok: true, result: await prover.prove(req.input) });
+      } catch (e) {
+        send({ id: req.id, ok: false, error: (e as Error).message });
+      }
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ ready: true });
+}
+
+if (process.argv[1] === SELF && process.send) void serve();
