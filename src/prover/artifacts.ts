@@ -1,0 +1,181 @@
+/**
+ * Circuit artifacts and their manifest. `artifacts/manifest.json` (committed) records, per
+ * configuration and circuit, the sha256 of the circuit's sources, r1cs, wasm, proving key
+ * (zkey) and verification key, how the key was made (development seed or ceremony) and its
+ * phase-2 contributions. The loader refuses any file whose hash differs, and any proving key
+ * without a phase-2 contribution: with delta = 1 anyone can forge proofs.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const MANIFEST_PATH = join(PROJECT_ROOT, 'artifacts', 'manifest.json');
+
+export interface Contribution {
+  name: string;
+  /** The contribution hash snarkjs prints (blake2b-512, hex). */
+  hash: string;
+}
+
+export interface CircuitEntry {
+  constraints: number;
+  publicSignals: string[];
+  /** sha256 of each source file (paths relative to the repository root). */
+  sources: Record<string, string>;
+  r1cs: string;
+  wasm: string;
+  zkey: string;
+  vkey: string;
+  contributions: Contribution[];
+}
+
+export interface ConfigurationEntry {
+  mode: 'dev' | 'ceremony';
+  /** Development keys only: the public seed they are derived from. */
+  seed?: string;
+  /** Ceremony keys only: the powers-of-tau file's blake2b-512 and power. */
+  ptau?: { blake2b: string; power: number; name?: string };
+  circuits: Record<string, CircuitEntry>;
+}
+
+export interface Manifest {
+  version: 1;
+  configurations: Record<string, ConfigurationEntry>;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The circom sources a file depends on: itself and every include, transitively. */
+export function circuitSources(mainPath: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(/include\s+"([^"]+)"/g)) {
+      const inc = resolve(dirname(file), m[1]!);
+      if (existsSync(inc)) visit(inc);
+    }
+  };
+  visit(resolve(mainPath));
+  return [...seen].sort();
+}
+
+export function sourceHashes(mainPath: string): Record<string, string> {
+  return Object.fromEntries(circuitSources(mainPath).map((f) => [relative(PROJECT_ROOT, f), sha256File(f)]));
+}
+
+export function readManifest(path = MANIFEST_PATH): Manifest {
+  if (!existsSync(path)) return { version: 1, configurations: {} };
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+/** Where a configuration's built files live. */
+export function artifactPaths(config: string, circuit: string, root = PROJECT_ROOT) {
+  const build = join(root, 'build', config);
+  return {
+    main: join(root, 'circuits', 'main', config, `${circuit}.circom`),
+    r1cs: join(build, `${circuit}.r1cs`),
+    wasm: join(build, `${circuit}.wasm`),
+    zkey: join(build, `${circuit}.zkey`),
+    vkey: join(root, 'artifacts', config, `${circuit}.vkey.json`),
+  };
+}
+
+/** Error thrown when an artifact is missing, altered or unsafe. */
+export class ArtifactError extends Error {
+  override name = 'ArtifactError';
+}
+
+/**
+ * Reads the phase-2 facts of a .zkey: its number of contributions and whether delta_1 is
+ * still the G1 generator (a key straight out of `zkey new`).
+ * @throws ArtifactError if the file is not a Groth16 zkey.
+ */
+export function zkeyPhase2(bytes: Uint8Array): { contributions: number; deltaIsGenerator: boolean } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'zkey') throw new ArtifactError('not a zkey file');
+  const sections = new Map<number, number>();
+  let pos = 12;
+  for (let i = 0, n = dv.getUint32(8, true); i < n; i++) {
+    const id = dv.getUint32(pos, true);
+    const size = Number(dv.getBigUint64(pos + 4, true));
+    sections.set(id, pos + 12);
+    pos += 12 + size;
+  }
+  const header = sections.get(1);
+  const groth = sections.get(2);
+  const mpc = sections.get(10);
+  if (header === undefined || groth === undefined || mpc === undefined || dv.getUint32(header, true) !== 1) {
+    throw new ArtifactError('not a Groth16 zkey with phase-2 parameters');
+  }
+  // Section 2: n8q, q, n8r, r, nVars, nPublic, domainSize, alpha1, beta1, beta2, gamma2, delta1, delta2.
+  const n8q = dv.getUint32(groth, true);
+  const n8r = dv.getUint32(groth + 4 + n8q, true);
+  const points = groth + 4 + n8q + 4 + n8r + 12;
+  const delta1 = bytes.subarray(points + 2 * n8q * 2 + 2 * (n8q * 4), points + 2 * n8q * 2 + 2 * (n8q * 4) + 2 * n8q);
+  // The G1 generator (1, 2) in little-endian Montgomery form.
+  const deltaIsGenerator = Buffer.from(delta1).equals(Buffer.from(G1_GENERATOR_LEM, 'hex'));
+  const contributions = dv.getUint32(mpc + 64, true);
+  return { contributions, deltaIsGenerator };
+}
+
+// The G1 generator (1, 2) as snarkjs stores points: affine, each coordinate in Montgomery
+// form (x * 2^256 mod q), 32 bytes little-endian.
+const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+const lem = (x: bigint) => {
+  let v = (x << 256n) % Q;
+  let hex = '';
+  for (let i = 0; i < 32; i++, v >>= 8n) hex += (v & 0xffn).toString(16).padStart(2, '0');
+  return hex;
+};
+const G1_GENERATOR_LEM = lem(1n) + lem(2n);
+
+let warnedInsecure = false;
+
+export interface LoadedCircuit {
+  config: string;
+  circuit: string;
+  mode: 'dev' | 'ceremony';
+  entry: CircuitEntry;
+  wasmPath: string;
+  zkeyPath: string;
+  vkey: unknown;
+}
+
+/**
+ * Checks a built circuit against the manifest and returns its paths and verification key.
+ * @throws ArtifactError naming the file if any hash differs from the manifest, a file is
+ *   missing, or the proving key has no phase-2 contribution.
+ */
+export async function loadCircuitArtifacts(config: string, circuit: string, opts: { root?: string; manifest?: Manifest; quiet?: boolean } = {}): Promise<LoadedCircuit> {
+  const root = opts.root ?? PROJECT_ROOT;
+  const manifest = opts.manifest ?? readManifest(join(root, 'artifacts', 'manifest.json'));
+  const conf = manifest.configurations[config];
+  const entry = conf?.circuits[circuit];
+  if (!conf || !entry) throw new ArtifactError(`artifacts/manifest.json has no ${config}/${circuit}: run npm run setup -- --config ${config}`);
+  const paths = artifactPaths(config, circuit, root);
+  for (const [file, want] of Object.entries(entry.sources)) {
+    const abs = join(root, file);
+    if (!existsSync(abs) || sha256File(abs) !== want) throw new ArtifactError(`${file} differs from the manifest (sources of ${config}/${circuit})`);
+  }
+  for (const k of ['r1cs', 'wasm', 'zkey', 'vkey'] as const) {
+    const p = paths[k];
+    if (!existsSync(p)) throw new ArtifactError(`${relative(root, p)} is missing: run npm run setup -- --config ${config}`);
+    if (sha256File(p) !== entry[k]) throw new ArtifactError(`${relative(root, p)} differs from its sha256 in artifacts/manifest.json`);
+  }
+  const phase2 = zkeyPhase2(new Uint8Array(await readFile(paths.zkey)));
+  if (phase2.contributions === 0 || phase2.deltaIsGenerator) {
+    throw new ArtifactError(`${relative(root, paths.zkey)} has no phase-2 contribution: such a key allows forged proofs`);
+  }
+  if (conf.mode === 'dev' && !opts.quiet && !warnedInsecure) {
+    warnedInsecure = true;
+    process.emitWarning(`zktrust: ${config} circuits use INSECURE development keys (public seed): proofs can be forged; never use them in production`);
+  }
+  return { config, circuit, mode: conf.mode, entry, wasmPath: paths.wasm, zkeyPath: paths.zkey, vkey: JSON.parse(await readFile(paths.vkey, 'utf8')) };
+}
