@@ -27,7 +27,7 @@ for (const n of [2, 3, 4, 5, 6, 9, 11]) {
   }
 }
 
-const records = Array.from({ length: 6 }, (_, i) => {
+const records: Array<Record<string, string>> = Array.from({ length: 6 }, (_, i) => {
   const r = {
     agent: i === 0 ? 1n : i === 1 ? (1n << 252n) - 1n : next(252) || 1n,
     org: next(252) || 1n,
@@ -45,7 +45,7 @@ const records = Array.from({ length: 6 }, (_, i) => {
 let chain = 0n;
 const chainSteps = records.map((r, i) => {
   const before = chain;
-  chain = H([3n, chain, BigInt(r.commitment), BigInt(r.org), BigInt(i % 3)]);
+  chain = H([3n, chain, BigInt(r.commitment!), BigInt(r.org!), BigInt(i % 3)]);
   return { chain: String(before), commitment: r.commitment, org: r.org, orgIndex: i % 3, out: String(chain) };
 });
 

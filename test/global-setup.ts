@@ -1,5 +1,19 @@
 /**
- * Vitest global setup: builds the `test` circuit configuration once (compiled circuits and
- * development keys, cached under build/test/) before any test file runs.
+ * Vitest global setup: builds the `test` circuit configuration (circuits and development
+ * keys, under build/test/) when missing, and checks it against the committed
+ * artifacts/manifest.json: a rebuild must reproduce the committed hashes exactly.
  */
-export default async function setup(): Promise<void> {}
+import { ensureArtifacts } from '../scripts/lib/ensure-artifacts.ts';
+
+export default async function setup(): Promise<void> {
+  const t0 = performance.now();
+  let announced = false;
+  await ensureArtifacts('test', {
+    update: false,
+    onProgress: (m) => {
+      if (!announced) console.log('building the test circuits and development keys (first run only)');
+      announced = true;
+      console.log(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${m}`);
+    },
+  });
+}

@@ -196,7 +196,7 @@ export async function writeInitialZkey(r1csPath: string, zkeyPath: string, secre
   const g2 = await fixedBaseMultiply('G2', scalarsToBytes([beta, ...B]), { onProgress: (d, t) => onProgress?.('G2 points', d, t) });
   let o1 = 0;
   const take1 = (k: number) => g1.subarray(64 * o1, 64 * (o1 += k));
-  const [alpha1, beta1, ic, hPts, hHashPts, cPts, aPts, b1Pts] = [1, 1, nPublic + 1, n, n - 1, nVars - nPublic - 1, nVars, nVars].map(take1);
+  const [alpha1, beta1, ic, hPts, hHashPts, cPts, aPts, b1Pts] = [1, 1, nPublic + 1, n, n - 1, nVars - nPublic - 1, nVars, nVars].map(take1) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   const beta2 = g2.subarray(0, 128);
   const b2Pts = g2.subarray(128);
 

@@ -34,3 +34,9 @@ declare module 'ffjavascript' {
 declare module 'circomlibjs' {
   export const buildPoseidon: () => Promise<any>;
 }
+declare module '@iden3/binfileutils' {
+  export function createBinFile(fileName: string, type: string, version: number, nSections: number, cacheSize?: number, pageSize?: number): Promise<any>;
+  export function startWriteSection(fd: any, idSection: number): Promise<void>;
+  export function endWriteSection(fd: any): Promise<void>;
+  export function writeBigInt(fd: any, n: bigint, n8: number, pos?: number): Promise<void>;
+}

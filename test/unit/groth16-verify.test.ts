@@ -34,7 +34,7 @@ describe('verifyGroth16', () => {
   it('accepts honest proofs, as snarkjs does', async () => {
     for (const p of proofs) {
       expect(await verifyGroth16(keys.vkey, p.publicSignals, p.proof)).toBe(true);
-      expect(await snarkjs.groth16.verify(keys.vkey, p.publicSignals, p.proof)).toBe(true);
+      expect(await snarkjs.groth16.verify(keys.vkey, p.publicSignals, p.proof as snarkjs.Groth16Proof)).toBe(true);
     }
   });
 
