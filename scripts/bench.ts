@@ -13,8 +13,21 @@
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPoseidon } from 'circomlibjs';
+import * as snarkjs from 'snarkjs';
+import { contextHash } from '../src/crypto/context.ts';
+import { POLICY_V1, policyHash } from '../src/crypto/score-policy.ts';
+import { loadCircuitArtifacts } from '../src/prover/artifacts.ts';
+import { Groth16Prover } from '../src/prover/groth16-prover.ts';
+import { AgentState } from '../src/state/agent-state.ts';
+import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../src/state/batch.ts';
+import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../src/state/threshold-input.ts';
+import { getCurve, verifyGroth16 } from '../src/verifier/groth16.ts';
+import { compileCircuit } from './lib/circom.ts';
+import { devSetup } from './lib/dev-zkey.ts';
 import { poseidon } from '../src/crypto/poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
 import { CIRCUIT_NAMES, configuration } from './lib/build-circuits.ts';
@@ -79,18 +92,94 @@ function benchCircuits(): void {
   }
 }
 
-const hooks: Record<string, () => Promise<void>> = {};
-/** Later sections (proving, setup) register here once their modules exist. */
-export function registerSection(name: string, fn: () => Promise<void>): void {
-  hooks[name] = fn;
+async function benchProve(): Promise<void> {
+  const { config } = configuration(configName);
+  const shape = { agentDepth: config.agentDepth, orgDepth: config.orgDepth };
+  const batch = await loadCircuitArtifacts(configName, 'batch-update', { quiet: true });
+  const thr = await loadCircuitArtifacts(configName, 'threshold', { quiet: true });
+  const bp = await Groth16Prover.fromFiles({ circuit: 'batch-update', wasmPath: batch.wasmPath, zkeyPath: batch.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS });
+  const tp = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: thr.wasmPath, zkeyPath: thr.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
+  const ph = policyHash(POLICY_V1);
+  const state = new AgentState(shape);
+  let salt = 1n;
+  const batchTimes: number[] = [];
+  let last: Awaited<ReturnType<typeof bp.prove>> | undefined;
+  for (let i = 0; i < runs; i++) {
+    // Full batches mixing new and existing agents.
+    const entries = Array.from({ length: config.batchSize }, (_, k) => ({
+      record: { agent: BigInt(1 + ((i * config.batchSize + k) % 7)), org: BigInt(100 + (k % 3)), epoch: 1n, kept: 5n, broken: 1n, violations: 0n, scope: 0n, salt: salt++ },
+      orgIndex: k % 3,
+    }));
+    const b = buildBatch(state, entries, config.batchSize, ph);
+    const t = performance.now();
+    last = await bp.prove(b.input);
+    batchTimes.push(performance.now() - t);
+  }
+  const ctx = contextHash({ nonce: 'bench', audience: 'bench', expiry: 2_000_000_000 });
+  const thrTimes: number[] = [];
+  let lastT: Awaited<ReturnType<typeof tp.prove>> | undefined;
+  for (let i = 0; i < runs; i++) {
+    const agent = BigInt(1 + (i % 7));
+    const { input } = buildThresholdInput(state, { agent, minScore: 500n, minRecords: 1n, minOrgs: 1n, contextHash: ctx }, ph);
+    const t = performance.now();
+    lastT = await tp.prove(input);
+    thrTimes.push(performance.now() - t);
+  }
+  const verifyTimes = async (vkey: unknown, p: { proof: unknown; publicSignals: string[] }, fn: 'ours' | 'snarkjs') => {
+    const ts: number[] = [];
+    for (let i = 0; i < 3 * runs; i++) {
+      const t = performance.now();
+      const ok = fn === 'ours' ? await verifyGroth16(vkey as never, p.publicSignals, p.proof as never) : await snarkjs.groth16.verify(vkey, p.publicSignals, p.proof as never);
+      ts.push(performance.now() - t);
+      if (!ok) throw new Error('bench proof did not verify');
+    }
+    return median(ts.slice(1));
+  };
+  line(`\n## Groth16 (${configName}), median of ${runs} runs, milliseconds`);
+  line('circuit | constraints | prove (witness + proof) | verify (src/verifier) | verify (snarkjs, baseline) | ratio');
+  for (const [name, times, art, p] of [['batch-update', batchTimes, batch, last!], ['threshold', thrTimes, thr, lastT!]] as const) {
+    const ours = await verifyTimes(art.vkey, p, 'ours');
+    const base = await verifyTimes(art.vkey, p, 'snarkjs');
+    line(`${name} | ${art.entry.constraints} | ${median(times).toFixed(0)} | ${ours.toFixed(1)} | ${base.toFixed(1)} | ${(ours / base).toFixed(2)}`);
+  }
+  line(`batch-update: ${(median(batchTimes) / config.batchSize).toFixed(0)} ms per record`);
+}
+
+async function benchSetup(): Promise<void> {
+  // One small circuit (a chain of Poseidon hashes) through both paths at the same power.
+  const power = Number(opt('power', '10'));
+  const dir = await mkdtemp(join(tmpdir(), 'zktrust-bench-setup-'));
+  try {
+    const hashes = Math.max(1, Math.floor((2 ** (power - 1)) / 240));
+    const src = join(PROJECT_ROOT, 'build', `bench-setup-${power}.circom`);
+    await writeFile(src, `pragma circom 2.1.6;\ninclude "../node_modules/circomlib/circuits/poseidon.circom";\ntemplate Chain(N) { signal input x; signal output y; component h[N]; for (var i = 0; i < N; i++) { h[i] = Poseidon(2); h[i].inputs[0] <== i == 0 ? x : h[i-1].out; h[i].inputs[1] <== i; } y <== h[N-1].out; }\ncomponent main = Chain(${hashes});\n`);
+    const c = await compileCircuit(src, dir);
+    const constraints = parseR1cs(new Uint8Array(readFileSync(c.r1cs))).constraints.length;
+    let t = performance.now();
+    await devSetup({ r1csPath: c.r1cs, zkeyPath: join(dir, 'dev.zkey'), seed: 'bench' });
+    const dev = (performance.now() - t) / 1000;
+    t = performance.now();
+    const curve = await getCurve();
+    await snarkjs.powersOfTau.newAccumulator!(curve, power, join(dir, 'p0.ptau'));
+    await snarkjs.powersOfTau.contribute!(join(dir, 'p0.ptau'), join(dir, 'p1.ptau'), 'bench', 'bench entropy');
+    await snarkjs.powersOfTau.preparePhase2!(join(dir, 'p1.ptau'), join(dir, 'p.ptau'));
+    await snarkjs.zKey.newZKey!(c.r1cs, join(dir, 'p.ptau'), join(dir, 'z0.zkey'));
+    await snarkjs.zKey.contribute!(join(dir, 'z0.zkey'), join(dir, 'z1.zkey'), 'bench', 'more entropy');
+    const stock = (performance.now() - t) / 1000;
+    line(`\n## Key setup at 2^${power} (${constraints} constraints), seconds`);
+    line('development keys (src: scripts/lib/dev-zkey.ts) | stock snarkjs ceremony path (baseline) | ratio');
+    line(`${dev.toFixed(1)} | ${stock.toFixed(1)} | ${(stock / dev).toFixed(1)}x faster`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
   line(`# zktrust bench (${new Date().toISOString()}, node ${process.version}, config ${configName})`);
   if (only.has('poseidon')) await benchPoseidon();
   if (only.has('circuits')) benchCircuits();
-  for (const [name, fn] of Object.entries(hooks)) if (only.has(name)) await fn();
-  void runs;
+  if (only.has('prove')) await benchProve();
+  if (only.has('setup')) await benchSetup();
 }
 
 await main();
