@@ -5,7 +5,7 @@
  */
 import { ensureArtifacts } from '../scripts/lib/ensure-artifacts.ts';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   const t0 = performance.now();
   let announced = false;
   await ensureArtifacts('test', {
@@ -16,4 +16,9 @@ export default async function setup(): Promise<void> {
       console.log(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${m}`);
     },
   });
+  // snarkjs leaves ffjavascript's curve (and its worker threads) cached on globalThis: end
+  // them so that the test runner can exit.
+  const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128;
+  await curve?.terminate();
+  return async () => {};
 }

@@ -160,14 +160,8 @@ export class AgentState {
 
   /** The largest agent below `agent` (the sentinel 0 if none). */
   private lowOf(agent: bigint): bigint {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]! < agent) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? 0n : this.sorted[lo - 1]!;
+    const pos = this.sortedInsertPos(agent);
+    return pos === 0 ? 0n : this.sorted[pos - 1]!;
   }
 
   /**
@@ -247,8 +241,7 @@ export class AgentState {
         },
         orgs,
       );
-      const pos = this.sorted.length === 0 ? 0 : this.sortedInsertPos(r.agent);
-      this.sorted.splice(pos, 0, r.agent);
+      this.sorted.splice(this.sortedInsertPos(r.agent), 0, r.agent);
       witness = { ...common, isNew: 1n, ...aFields, bIndex: BigInt(bIndex), bSiblings, orgOld: 0n, orgSiblings };
     }
     this.chain = chainStep(this.chain, { commitment, org: r.org, orgIndex });
@@ -256,6 +249,7 @@ export class AgentState {
     return witness;
   }
 
+  /** The position of the first agent >= `agent` in the sorted list. */
   private sortedInsertPos(agent: bigint): number {
     let lo = 0;
     let hi = this.sorted.length;
