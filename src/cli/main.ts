@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The zktrust command line. This version has `serve`, `keygen` and `org add`; the rest of
+ * the CLI (submit, prove, verify, audit, demo) is tracked in the issues.
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ * @module
+ */
+import { Command } from 'commander';
+import { generateKeyPair } from '../crypto/ed25519.ts';
+import { didFromPublicKey } from '../crypto/identity.ts';
+import { ensureArtifacts } from '../../scripts/lib/ensure-artifacts.ts';
+import { loadConfig } from '../service/config.ts';
+import { jsonLogger, startService } from '../service/server.ts';
+
+const program = new Command();
+program.name('zktrust').description('Cross-organisation trust scores for AI agents, proven in zero knowledge').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the aggregator on the embedded store (configuration: environment variables, see README)')
+  .action(async () => {
+    const config = loadConfig();
+    // First start: build the configuration's circuits and development keys (about 100 s for production).
+    await ensureArtifacts(config.circuits, { update: false, onProgress: (m) => jsonLogger({ msg: 'setup', detail: m }) });
+    const svc = await startService(config);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      jsonLogger({ msg: 'shutting down', signal });
+      await svc.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    jsonLogger({ msg: 'admin token', file: process.env.ZKTRUST_ADMIN_TOKEN ? 'ZKTRUST_ADMIN_TOKEN' : `${config.dataDir}/admin.token` });
+  });
+
+program
+  .command('keygen')
+  .description('print a new Ed25519 key pair and its did:key (JSON)')
+  .action(() => {
+    const { secretKey, publicKey } = generateKeyPair();
+    console.log(JSON.stringify({ did: didFromPublicKey(publicKey), publicKey: Buffer.from(publicKey).toString('hex'), secretKey: Buffer.from(secretKey).toString('hex') }, null, 2));
+  });
+
+const org = program.command('org').description('organisation registry (admin)');
+org
+  .command('add')
+  .description('register an organisation with a running aggregator')
+  .requiredOption('--name <name>', 'display name')
+  .option('--public-key <hex>', 'Ed25519 public key, hex')
+  .option('--did <did>', 'did:key of the organisation')
+  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
+  .option('--token <token>', 'admin token (default: ZKTRUST_ADMIN_TOKEN)', process.env.ZKTRUST_ADMIN_TOKEN)
+  .action(async (o: { name: string; publicKey?: string; did?: string; url: string; token?: string }) => {
+    if (!o.token) throw new Error('an admin token is required (--token or ZKTRUST_ADMIN_TOKEN)');
+    const res = await fetch(`${o.url}/v1/admin/orgs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+      body: JSON.stringify({ name: o.name, ...(o.publicKey ? { publicKey: o.publicKey } : {}), ...(o.did ? { did: o.did } : {}) }),
+    });
+    const body = await res.json();
+    console.log(JSON.stringify(body, null, 2));
+    if (!res.ok) process.exitCode = 1;
+  });
+
+program.parseAsync().catch((e: Error) => {
+  console.error(`zktrust: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+/**
+ * Building what organisations and agents send: signed submissions of record commitments
+ * (with fresh salts) and signed threshold requests. Pure apart from randomness.
+ * @module
+ */
+import { signingBytes } from '../crypto/canonical.ts';
+import { recordCommitment } from '../crypto/commitment.ts';
+import { publicKeyOf, sign } from '../crypto/ed25519.ts';
+import { FIELD_MODULUS, bytesToBigint } from '../crypto/field.ts';
+import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
+
+export interface RecordInput {
+  agent: string;
+  epoch: number;
+  kept: number;
+  broken: number;
+  violations: number;
+  scope?: number;
+  /** A field element; a fresh random one when omitted. */
+  salt?: bigint;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+
+/** A uniformly random field element (rejection sampling on 254-bit values). */
+export function randomSalt(): bigint {
+  for (;;) {
+    const x = bytesToBigint(random(32)) & ((1n << 254n) - 1n);
+    if (x < FIELD_MODULUS) return x;
+  }
+}
+
+/**
+ * A signed submission body for POST /v1/records.
+ * @throws TypeError / RangeError for invalid keys, DIDs or record fields.
+ */
+export function buildSubmission(orgSecretKey: Uint8Array, records: readonly RecordInput[], opts: { nonce?: string; timestamp?: number } = {}) {
+  const orgDid = didFromPublicKey(publicKeyOf(orgSecretKey));
+  const org = identityField(publicKeyOf(orgSecretKey));
+  const out = records.map((r) => {
+    const salt = r.salt ?? randomSalt();
+    const scope = r.scope ?? 0;
+    const commitment = recordCommitment({
+      agent: identityField(publicKeyFromDid(r.agent)), org, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken),
+      violations: BigInt(r.violations), scope: BigInt(scope), salt,
+    });
+    return { commitment: commitment.toString(), agent: r.agent, epoch: r.epoch, kept: r.kept, broken: r.broken, violations: r.violations, scope, salt: salt.toString() };
+  });
+  const nonce = opts.nonce ?? hex(random(16));
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = hex(sign(signingBytes('submission', { org: orgDid, nonce, timestamp, commitments: out.map((r) => r.commitment) }), orgSecretKey));
+  return { org: orgDid, nonce, timestamp, records: out, signature };
+}
+
+export interface ThresholdAsk {
+  minScore: number;
+  minRecords?: number;
+  minOrgs?: number;
+  context: { nonce: string; audience: string; expiry: number };
+}
+
+/** A signed threshold request body for POST /v1/proofs/threshold, answering `challenge`. */
+export function buildThresholdRequest(agentSecretKey: Uint8Array, challenge: string, ask: ThresholdAsk) {
+  const agent = didFromPublicKey(publicKeyOf(agentSecretKey));
+  const request = { agent, minScore: ask.minScore, minRecords: ask.minRecords ?? 0, minOrgs: ask.minOrgs ?? 0, context: ask.context, challenge };
+  return { ...request, signature: hex(sign(signingBytes('threshold-request', request), agentSecretKey)) };
+}

@@ -1,0 +1,652 @@
+/**
+ * The aggregator: organisation registry, signed ingestion into the transparency log,
+ * batches proven off the request path with signed checkpoints, and threshold presentations
+ * requested by agents. The HTTP layer (src/api) only validates transport and maps errors;
+ * every rule lives here.
+ *
+ * Durability: an accepted submission (its entries, openings, submission record and nonce)
+ * is one LevelDB batch synced to disk before the receipt is returned. A batch proof and its
+ * checkpoint are one batch too. After a restart the state is replayed from the stored
+ * openings of proven batches and must reach the last checkpoint's root; unproven entries are
+ * proven next.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
+import { recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
+import { contextHash } from '../crypto/context.ts';
+import { assertValidPublicKey, publicKeyOf, sign, verifyStrict } from '../crypto/ed25519.ts';
+import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
+import { ZkTrustError } from '../errors.ts';
+import { MerkleLog, leafHash } from '../log/merkle-log.ts';
+import { loadCircuitArtifacts, type LoadedCircuit } from '../prover/artifacts.ts';
+import { ProverProcess } from '../prover/prover-process.ts';
+import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
+import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
+import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
+import { Store, numKey, type Op } from '../store/db.ts';
+import * as v from './validate.ts';
+
+export interface AggregatorConfig {
+  dataDir: string;
+  /** Circuit configuration from circuits/circuits.json. */
+  circuits: string;
+  agentDepth: number;
+  orgDepth: number;
+  batchSize: number;
+  /** Close a partial batch once its oldest entry has waited this long. */
+  batchMaxWaitMs: number;
+  /** Receipts promise inclusion in a proven batch by acceptance time + this. */
+  receiptDeadlineMs: number;
+  timestampWindowMs: number;
+  maxRecordsPerSubmission: number;
+  challengeTtlMs: number;
+  /** Longest validity a verifier's context may ask for. */
+  maxContextLifetimeS: number;
+}
+
+interface OrgRecord {
+  did: string;
+  publicKey: string;
+  index: number;
+  name: string;
+  status: 'active' | 'suspended';
+  registeredAt: number;
+}
+
+interface StoredEntry {
+  index: number;
+  commitment: string;
+  org: string;
+  orgIndex: number;
+  submission: string;
+  acceptedAt: number;
+}
+
+interface StoredOpening {
+  agent: string;
+  epoch: number;
+  kept: number;
+  broken: number;
+  violations: number;
+  scope: number;
+  salt: string;
+}
+
+export interface Signed<T> {
+  body: T;
+  /** did:key of the aggregator. */
+  signer: string;
+  /** Ed25519 over signingBytes(type, body), hex. */
+  signature: string;
+}
+
+export interface TreeHeadBody {
+  size: number;
+  root: string;
+  timestamp: number;
+}
+
+export interface CheckpointBody {
+  sequence: number;
+  config: string;
+  stateRoot: string;
+  chain: string;
+  logSize: number;
+  policyHash: string;
+  time: number;
+}
+
+export interface StoredBatch {
+  sequence: number;
+  fromIndex: number;
+  toIndex: number;
+  proof: unknown;
+  publicSignals: string[];
+  checkpoint: Signed<CheckpointBody>;
+}
+
+export interface Presentation {
+  version: 1;
+  circuit: 'threshold';
+  config: string;
+  agent: string;
+  proof: unknown;
+  publicSignals: string[];
+  context: { nonce: string; audience: string; expiry: number };
+  checkpoint: Signed<CheckpointBody>;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** A simple async mutex: one appender at a time keeps log indices dense and ordered. */
+class Mutex {
+  private tail = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+export class Aggregator {
+  readonly config: AggregatorConfig;
+  readonly did: string;
+  private readonly secretKey: Uint8Array;
+  private readonly store: Store;
+  private readonly log = new MerkleLog();
+  private working: AgentState;
+  private readonly committed: AgentState;
+  private readonly appendLock = new Mutex();
+  private readonly policyHash = policyHash(POLICY_V1);
+  private readonly batchCircuit: LoadedCircuit;
+  private readonly thresholdCircuit: LoadedCircuit;
+  private batchProver?: ProverProcess;
+  private thresholdProver?: ProverProcess;
+  private entries: StoredEntry[] = [];
+  private proven = 0;
+  private sequence = 0;
+  private latest?: Signed<CheckpointBody>;
+  // Totals of every agent over all accepted entries (proven or not), to refuse at ingestion
+  // what the state could never take: a new agent in a full tree, totals past 2^48.
+  private readonly projected = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
+  private readonly challenges = new Map<string, { agent: string; expires: number }>();
+  private readonly presentationCache = new Map<string, Presentation>();
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  /** Counters for /metrics. */
+  readonly metrics = { recordsAccepted: 0, submissionsRejected: 0, batchesProven: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
+
+  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit) {
+    this.config = config;
+    this.store = store;
+    this.secretKey = secretKey;
+    this.did = didFromPublicKey(publicKeyOf(secretKey));
+    this.working = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+    this.committed = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+    this.batchCircuit = batchCircuit;
+    this.thresholdCircuit = thresholdCircuit;
+  }
+
+  /**
+   * Opens the data directory (creating the aggregator key on first use), checks the circuit
+   * artifacts against the manifest, replays the state and starts the provers.
+   * @throws ZkTrustError('internal') if the replayed state does not reach the last checkpoint.
+   */
+  static async open(config: AggregatorConfig, opts: { startProvers?: boolean } = {}): Promise<Aggregator> {
+    await mkdir(config.dataDir, { recursive: true });
+    const keyPath = join(config.dataDir, 'aggregator.key');
+    if (!existsSync(keyPath)) await writeFile(keyPath, hex(randomBytes(32)) + '\n', { mode: 0o600, flag: 'wx' });
+    const secretKey = Uint8Array.from(Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'hex'));
+    const batchCircuit = await loadCircuitArtifacts(config.circuits, 'batch-update');
+    const thresholdCircuit = await loadCircuitArtifacts(config.circuits, 'threshold');
+    const store = await Store.open(join(config.dataDir, 'db'));
+    const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit);
+    await agg.recover();
+    if (opts.startProvers !== false) await agg.startProvers();
+    return agg;
+  }
+
+  private async startProvers(): Promise<void> {
+    this.batchProver = await ProverProcess.start([
+      { circuit: 'batch-update', wasmPath: this.batchCircuit.wasmPath, zkeyPath: this.batchCircuit.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS },
+    ]);
+    this.thresholdProver = await ProverProcess.start([
+      { circuit: 'threshold', wasmPath: this.thresholdCircuit.wasmPath, zkeyPath: this.thresholdCircuit.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS },
+    ]);
+  }
+
+  private signed<T>(type: string, body: T): Signed<T> {
+    return { body, signer: this.did, signature: hex(sign(signingBytes(type, body), this.secretKey)) };
+  }
+
+  // ---- recovery ----
+
+  private async recover(): Promise<void> {
+    for await (const [k, e] of this.store.range<StoredEntry>('entries')) {
+      this.entries.push(e);
+      const o = (await this.store.get<StoredOpening>('openings', k))!;
+      this.project(this.recordOf(e, o));
+      this.log.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
+    }
+    for await (const [, b] of this.store.range<StoredBatch>('batches')) {
+      if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
+      const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
+      buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
+      buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
+      if (BigInt(b.checkpoint.body.stateRoot) !== this.committed.root) throw new ZkTrustError('internal', `replayed state does not reach checkpoint ${b.sequence}`);
+      this.proven = b.toIndex;
+      this.sequence = b.sequence;
+      this.latest = b.checkpoint;
+    }
+  }
+
+  private async appliedEntries(from: number, to: number): Promise<AppliedEntry[]> {
+    const out: AppliedEntry[] = [];
+    for (let i = from; i < to; i++) {
+      const e = this.entries[i]!;
+      const o = (await this.store.get<StoredOpening>('openings', numKey(i)))!;
+      out.push({ record: this.recordOf(e, o), orgIndex: e.orgIndex });
+    }
+    return out;
+  }
+
+  private project(r: OutcomeRecord): void {
+    const t = this.projected.get(r.agent) ?? { kept: 0n, broken: 0n, violations: 0n };
+    this.projected.set(r.agent, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
+  }
+
+  private checkProjection(records: OutcomeRecord[]): void {
+    const capacity = 4 ** this.config.agentDepth - 1;
+    const add = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
+    for (const r of records) {
+      const t = add.get(r.agent) ?? this.projected.get(r.agent) ?? { kept: 0n, broken: 0n, violations: 0n };
+      add.set(r.agent, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
+    }
+    let newAgents = 0;
+    for (const [agent, t] of add) {
+      if (!this.projected.has(agent)) newAgents++;
+      if (t.kept >= 2n ** 48n || t.broken >= 2n ** 48n || t.violations >= 2n ** 48n) throw new ZkTrustError('out_of_range', 'the agent totals would pass 2^48');
+    }
+    if (this.projected.size + newAgents > capacity) throw new ZkTrustError('conflict', 'the agent state tree is full');
+  }
+
+  private recordOf(e: StoredEntry, o: StoredOpening): OutcomeRecord {
+    return {
+      agent: identityField(publicKeyFromDid(o.agent)),
+      org: identityField(publicKeyFromDid(e.org)),
+      epoch: BigInt(o.epoch),
+      kept: BigInt(o.kept),
+      broken: BigInt(o.broken),
+      violations: BigInt(o.violations),
+      scope: BigInt(o.scope),
+      salt: BigInt(o.salt),
+    };
+  }
+
+  // ---- registry ----
+
+  /**
+   * Registers an organisation by its Ed25519 public key (hex) or did:key.
+   * @throws ZkTrustError out_of_range for a malformed or small-order key, conflict if known.
+   */
+  async registerOrg(input: unknown): Promise<OrgRecord> {
+    const body = v.object(input, 'body', ['name'], ['publicKey', 'did']);
+    const name = v.string(body.name, 'name', { max: 200 });
+    let pk: Uint8Array;
+    try {
+      pk = body.did !== undefined ? publicKeyFromDid(v.string(body.did, 'did', { pattern: v.DID_PATTERN })) : v.hexBytes(body.publicKey, 'publicKey', 32);
+      assertValidPublicKey(pk);
+    } catch (e) {
+      if (e instanceof ZkTrustError) throw e;
+      throw new ZkTrustError('out_of_range', `unusable organisation key: ${(e as Error).message}`);
+    }
+    const did = didFromPublicKey(pk);
+    return this.appendLock.run(async () => {
+      if (await this.store.get('orgs', did)) throw new ZkTrustError('conflict', 'organisation already registered');
+      const count = (await this.store.get<number>('meta', 'orgCount')) ?? 0;
+      if (count >= 4 ** this.config.orgDepth) throw new ZkTrustError('conflict', 'the organisation registry is full');
+      const org: OrgRecord = { did, publicKey: hex(pk), index: count, name, status: 'active', registeredAt: Date.now() };
+      await this.store.write([
+        { type: 'put', sub: 'orgs', key: did, value: org },
+        { type: 'put', sub: 'meta', key: 'orgCount', value: count + 1 },
+      ]);
+      return org;
+    });
+  }
+
+  /** Suspends an organisation: its later submissions are refused. */
+  async setOrgStatus(did: string, status: 'active' | 'suspended'): Promise<OrgRecord> {
+    const org = await this.store.get<OrgRecord>('orgs', did);
+    if (!org) throw new ZkTrustError('not_found', 'unknown organisation');
+    const next = { ...org, status };
+    await this.store.write([{ type: 'put', sub: 'orgs', key: did, value: next }]);
+    return next;
+  }
+
+  /** The public registry: did, index, status (audit checks orgIndex against it). */
+  async orgs(): Promise<Array<Pick<OrgRecord, 'did' | 'index' | 'status' | 'name'>>> {
+    const out = [];
+    for await (const [, o] of this.store.range<OrgRecord>('orgs')) out.push({ did: o.did, index: o.index, status: o.status, name: o.name });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  // ---- ingestion ----
+
+  /**
+   * Accepts a signed submission of records (see docs/api.md) and returns a signed receipt.
+   * Nothing is stored unless every check passes.
+   * @throws ZkTrustError with the failing check's code.
+   */
+  async submit(input: unknown): Promise<Signed<{ org: string; firstIndex: number; count: number; treeHead: TreeHeadBody; deadline: number }>> {
+    try {
+      return await this.submitChecked(input);
+    } catch (e) {
+      this.metrics.submissionsRejected++;
+      throw e;
+    }
+  }
+
+  private async submitChecked(input: unknown) {
+    const body = v.object(input, 'body', ['org', 'nonce', 'timestamp', 'records', 'signature']);
+    const orgDid = v.string(body.org, 'org', { pattern: v.DID_PATTERN });
+    const nonce = v.string(body.nonce, 'nonce', { pattern: v.NONCE_PATTERN });
+    const timestamp = v.integer(body.timestamp, 'timestamp', 0, 2 ** 40);
+    const signature = v.hexBytes(body.signature, 'signature', 64);
+    const rawRecords = v.array(body.records, 'records', 1, this.config.maxRecordsPerSubmission);
+    const records = rawRecords.map((r, i) => {
+      const o = v.object(r, `records[${i}]`, ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt']);
+      return {
+        commitment: v.fieldElement(o.commitment, `records[${i}].commitment`),
+        opening: {
+          agent: v.string(o.agent, `records[${i}].agent`, { pattern: v.DID_PATTERN }),
+          epoch: v.integer(o.epoch, `records[${i}].epoch`, 0, 2 ** 32 - 1),
+          kept: v.integer(o.kept, `records[${i}].kept`, 0, 2 ** 32 - 1),
+          broken: v.integer(o.broken, `records[${i}].broken`, 0, 2 ** 32 - 1),
+          violations: v.integer(o.violations, `records[${i}].violations`, 0, 2 ** 32 - 1),
+          scope: v.integer(o.scope, `records[${i}].scope`, 0, 2 ** 32 - 1),
+          salt: v.fieldElement(o.salt, `records[${i}].salt`).toString(),
+        } satisfies StoredOpening,
+      };
+    });
+    const org = await this.store.get<OrgRecord>('orgs', orgDid);
+    if (!org) throw new ZkTrustError('unknown_org', 'the organisation is not registered');
+    if (org.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
+    const signed = signingBytes('submission', { org: orgDid, nonce, timestamp, commitments: records.map((r) => r.commitment.toString()) });
+    if (!verifyStrict(signature, signed, Uint8Array.from(Buffer.from(org.publicKey, 'hex')))) {
+      throw new ZkTrustError('invalid_signature', 'the submission signature does not verify under the organisation key');
+    }
+    const now = Date.now();
+    if (Math.abs(now - timestamp * 1000) > this.config.timestampWindowMs) throw new ZkTrustError('stale_timestamp', 'timestamp is outside the accepted window');
+    const orgField = identityField(publicKeyFromDid(orgDid));
+    const parsed: OutcomeRecord[] = [];
+    for (const [i, r] of records.entries()) {
+      let agentField: bigint;
+      try {
+        agentField = identityField(publicKeyFromDid(r.opening.agent));
+      } catch {
+        throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
+      }
+      const record: OutcomeRecord = {
+        agent: agentField, org: orgField, epoch: BigInt(r.opening.epoch), kept: BigInt(r.opening.kept), broken: BigInt(r.opening.broken),
+        violations: BigInt(r.opening.violations), scope: BigInt(r.opening.scope), salt: BigInt(r.opening.salt),
+      };
+      parsed.push(record);
+      const c = recordCommitment(record);
+      if (c !== r.commitment) throw new ZkTrustError('commitment_mismatch', `records[${i}].commitment is not the commitment of its opening`);
+    }
+    const submissionId = `${orgDid}/${nonce}`;
+    return this.appendLock.run(async () => {
+      if (await this.store.get('nonces', submissionId)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
+      this.checkProjection(parsed);
+      const firstIndex = this.entries.length;
+      const ops: Op[] = [
+        { type: 'put', sub: 'nonces', key: submissionId, value: firstIndex },
+        { type: 'put', sub: 'submissions', key: submissionId, value: { org: orgDid, nonce, timestamp, commitments: records.map((r) => r.commitment.toString()), signature: hex(signature), firstIndex } },
+      ];
+      const added: StoredEntry[] = records.map((r, k) => ({ index: firstIndex + k, commitment: r.commitment.toString(), org: orgDid, orgIndex: org.index, submission: submissionId, acceptedAt: now }));
+      for (const [k, e] of added.entries()) {
+        ops.push({ type: 'put', sub: 'entries', key: numKey(e.index), value: e });
+        ops.push({ type: 'put', sub: 'openings', key: numKey(e.index), value: records[k]!.opening });
+      }
+      await this.store.write(ops);
+      for (const r of parsed) this.project(r);
+      for (const e of added) {
+        this.entries.push(e);
+        this.log.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
+      }
+      this.metrics.recordsAccepted += added.length;
+      this.wake?.();
+      return this.signed('receipt', { org: orgDid, firstIndex, count: added.length, treeHead: this.treeHeadBody(), deadline: now + this.config.receiptDeadlineMs });
+    });
+  }
+
+  // ---- log reads ----
+
+  private treeHeadBody(): TreeHeadBody {
+    return { size: this.log.size, root: hex(this.log.root()), timestamp: Date.now() };
+  }
+
+  /** The signed tree head of the whole log. */
+  treeHead(): Signed<TreeHeadBody> {
+    return this.signed('tree-head', this.treeHeadBody());
+  }
+
+  /** Public log entries [start, end): commitment, org, orgIndex, submission id (never openings). */
+  logEntries(start: number, end: number): Array<Omit<StoredEntry, 'acceptedAt'>> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > this.entries.length) throw new ZkTrustError('out_of_range', 'invalid entry range');
+    if (end - start > 1000) throw new ZkTrustError('out_of_range', 'at most 1000 entries per request');
+    return this.entries.slice(start, end).map(({ acceptedAt: _a, ...e }) => e);
+  }
+
+  /** The signed submission (org signature included) an entry came from. */
+  async submission(id: string): Promise<unknown> {
+    const s = await this.store.get('submissions', id);
+    if (!s) throw new ZkTrustError('not_found', 'no such submission');
+    return s;
+  }
+
+  inclusionProof(index: number, size: number): { index: number; size: number; leafHash: string; path: string[] } {
+    try {
+      return { index, size, leafHash: hex(this.log.leaf(index)), path: this.log.inclusionProof(index, size).map(hex) };
+    } catch (e) {
+      throw new ZkTrustError('out_of_range', (e as Error).message);
+    }
+  }
+
+  consistencyProof(first: number, second: number): { first: number; second: number; proof: string[] } {
+    try {
+      return { first, second, proof: this.log.consistencyProof(first, second).map(hex) };
+    } catch (e) {
+      throw new ZkTrustError('out_of_range', (e as Error).message);
+    }
+  }
+
+  // ---- batches and checkpoints ----
+
+  latestCheckpoint(): Signed<CheckpointBody> | undefined {
+    return this.latest;
+  }
+
+  async batch(sequence: number): Promise<StoredBatch> {
+    const b = await this.store.get<StoredBatch>('batches', numKey(sequence));
+    if (!b) throw new ZkTrustError('not_found', 'no such batch');
+    return b;
+  }
+
+  /** Entries accepted but not yet in a proven batch. */
+  get pending(): number {
+    return this.entries.length - this.proven;
+  }
+
+  /** Starts the sequencer: closes batches by size or age and proves them in the background. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.sequencerLoop();
+  }
+
+  private async sequencerLoop(): Promise<void> {
+    while (this.running) {
+      const pending = this.pending;
+      const oldest = this.entries[this.proven]?.acceptedAt;
+      const due = pending >= this.config.batchSize || (pending > 0 && oldest !== undefined && Date.now() - oldest >= this.config.batchMaxWaitMs);
+      if (!due) {
+        const wait = pending > 0 && oldest !== undefined ? Math.max(10, oldest + this.config.batchMaxWaitMs - Date.now()) : 1000;
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, wait);
+          this.wake = () => {
+            clearTimeout(t);
+            res();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        await this.proveNextBatch();
+      } catch (e) {
+        if (!this.running) return;
+        // The working state may be ahead of the store: rebuild it before trying again.
+        process.emitWarning(`zktrust: batch proof failed, retrying: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        await this.resetWorking();
+      }
+    }
+  }
+
+  private async resetWorking(): Promise<void> {
+    const fresh = new AgentState(this.working.shape);
+    const applied = await this.appliedEntries(0, this.proven);
+    for (let i = 0; i < applied.length; i += this.config.batchSize) buildBatch(fresh, applied.slice(i, i + this.config.batchSize), this.config.batchSize, this.policyHash);
+    this.working = fresh;
+  }
+
+  private async proveNextBatch(): Promise<void> {
+    const from = this.proven;
+    const to = Math.min(this.entries.length, from + this.config.batchSize);
+    const applied = await this.appliedEntries(from, to);
+    const t0 = performance.now();
+    const input = buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
+    const { proof, publicSignals, named } = await this.batchProver!.prove('batch-update', input.input);
+    if (named.newRoot !== input.public.newRoot || named.oldRoot !== this.committed.root) throw new Error('batch proof does not continue the committed state');
+    const sequence = this.sequence + 1;
+    const checkpoint = this.signed('checkpoint', {
+      sequence,
+      config: this.config.circuits,
+      stateRoot: named.newRoot!.toString(),
+      chain: named.newChain!.toString(),
+      logSize: to,
+      policyHash: this.policyHash.toString(),
+      time: Date.now(),
+    });
+    const stored: StoredBatch = { sequence, fromIndex: from, toIndex: to, proof, publicSignals, checkpoint };
+    await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
+    buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
+    this.proven = to;
+    this.sequence = sequence;
+    this.latest = checkpoint;
+    this.presentationCache.clear();
+    this.metrics.batchesProven++;
+    this.metrics.batchProveMs += performance.now() - t0;
+  }
+
+  /** Resolves once every entry accepted so far is in a proven batch (for tests and tools). */
+  async drain(timeoutMs = 120_000): Promise<void> {
+    const target = this.entries.length;
+    const t0 = Date.now();
+    while (this.proven < target) {
+      if (Date.now() - t0 > timeoutMs) throw new ZkTrustError('unavailable', 'timed out waiting for batches');
+      this.wake?.();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  // ---- agents ----
+
+  /** A fresh challenge for an agent to sign into its next request (proof of control). */
+  challenge(agentDid: unknown): { agent: string; challenge: string; expires: number } {
+    const agent = v.string(agentDid, 'agent', { pattern: v.DID_PATTERN });
+    try {
+      publicKeyFromDid(agent);
+    } catch {
+      throw new ZkTrustError('out_of_range', 'agent is not an Ed25519 did:key');
+    }
+    const now = Date.now();
+    for (const [k, c] of this.challenges) if (c.expires < now) this.challenges.delete(k);
+    if (this.challenges.size > 100_000) throw new ZkTrustError('rate_limited', 'too many open challenges');
+    const challenge = hex(randomBytes(16));
+    const expires = now + this.config.challengeTtlMs;
+    this.challenges.set(challenge, { agent, expires });
+    return { agent, challenge, expires };
+  }
+
+  /**
+   * A threshold presentation for the agent that signed the request (docs/api.md).
+   * @throws ZkTrustError: invalid_signature / forbidden for a request not signed by the
+   *   agent or with an unknown, expired or reused challenge; not_found before the agent's first
+   *   proven record; predicate_false when the statement does not hold.
+   */
+  async presentThreshold(input: unknown): Promise<Presentation> {
+    const body = v.object(input, 'body', ['agent', 'minScore', 'context', 'challenge', 'signature'], ['minRecords', 'minOrgs']);
+    const agent = v.string(body.agent, 'agent', { pattern: v.DID_PATTERN });
+    const minScore = v.integer(body.minScore, 'minScore', 0, 1000);
+    const minRecords = v.integer(body.minRecords ?? 0, 'minRecords', 0, 2 ** 47);
+    const minOrgs = v.integer(body.minOrgs ?? 0, 'minOrgs', 0, 2 ** 47);
+    const ctx = v.object(body.context, 'context', ['nonce', 'audience', 'expiry']);
+    const context = {
+      nonce: v.string(ctx.nonce, 'context.nonce', { max: 256, pattern: /^.+$/ }),
+      audience: v.string(ctx.audience, 'context.audience', { max: 256, pattern: /^.+$/ }),
+      expiry: v.integer(ctx.expiry, 'context.expiry', 0, 2 ** 40 - 1),
+    };
+    const challenge = v.string(body.challenge, 'challenge', { pattern: /^[0-9a-f]{32}$/ });
+    const signature = v.hexBytes(body.signature, 'signature', 64);
+    let pk: Uint8Array;
+    try {
+      pk = publicKeyFromDid(agent);
+    } catch {
+      throw new ZkTrustError('out_of_range', 'agent is not an Ed25519 did:key');
+    }
+    const request = { agent, minScore, minRecords, minOrgs, context, challenge };
+    if (!verifyStrict(signature, signingBytes('threshold-request', request), pk)) throw new ZkTrustError('invalid_signature', 'the request is not signed by the agent');
+    const c = this.challenges.get(challenge);
+    if (!c || c.agent !== agent || c.expires < Date.now()) throw new ZkTrustError('forbidden', 'unknown, expired or foreign challenge');
+    this.challenges.delete(challenge);
+    const nowS = Math.floor(Date.now() / 1000);
+    if (context.expiry <= nowS || context.expiry > nowS + this.config.maxContextLifetimeS) throw new ZkTrustError('out_of_range', 'context.expiry must be in the future and within the allowed lifetime');
+    if (!this.latest) throw new ZkTrustError('not_found', 'no proven state yet');
+    const agentField = identityField(pk);
+    const found = this.committed.lookup(agentField);
+    if (!found) throw new ZkTrustError('not_found', 'the agent has no proven record yet');
+    if (!meetsThreshold(found.leaf, BigInt(minScore)) || found.leaf.records < BigInt(minRecords) || found.leaf.orgCount < BigInt(minOrgs)) {
+      throw new ZkTrustError('predicate_false', 'the requested statement does not hold for this agent');
+    }
+    const ctxHash = contextHash(context);
+    const key = canonicalJson({ agent, minScore, minRecords, minOrgs, ctx: ctxHash.toString(), seq: this.latest.body.sequence });
+    const hit = this.presentationCache.get(key);
+    if (hit) {
+      this.metrics.presentationCacheHits++;
+      return hit;
+    }
+    const checkpoint = this.latest;
+    const { input: circuitInput } = buildThresholdInput(
+      this.committed,
+      { agent: agentField, minScore: BigInt(minScore), minRecords: BigInt(minRecords), minOrgs: BigInt(minOrgs), contextHash: ctxHash },
+      this.policyHash,
+    );
+    const { proof, publicSignals } = await this.thresholdProver!.prove('threshold', circuitInput);
+    const presentation: Presentation = { version: 1, circuit: 'threshold', config: this.config.circuits, agent, proof, publicSignals, context, checkpoint };
+    if (this.presentationCache.size > 10_000) this.presentationCache.clear();
+    this.presentationCache.set(key, presentation);
+    this.metrics.presentations++;
+    return presentation;
+  }
+
+  /** Verification keys of this aggregator's circuits, for verifiers. */
+  verificationKeys(): { config: string; batchUpdate: unknown; threshold: unknown; genesisRoot: string } {
+    return {
+      config: this.config.circuits,
+      batchUpdate: this.batchCircuit.vkey,
+      threshold: this.thresholdCircuit.vkey,
+      genesisRoot: genesisRoot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }).toString(),
+    };
+  }
+
+  /** Stops the sequencer and the provers and closes the store. */
+  async close(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.batchProver?.close();
+    await this.thresholdProver?.close();
+    await this.loop?.catch(() => undefined);
+    await this.store.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Service configuration from environment variables, with documented defaults (README).
+ * @module
+ */
+import { configuration } from '../../scripts/lib/build-circuits.ts';
+import type { AggregatorConfig } from './aggregator.ts';
+
+export interface ServiceConfig extends AggregatorConfig {
+  host: string;
+  port: number;
+  adminToken?: string;
+  bodyLimit: number;
+  ratePerSecond: number;
+  burst: number;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+/** Reads the configuration; throws an Error naming the variable for an invalid value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const circuits = env.ZKTRUST_CIRCUITS || 'production';
+  const { config } = configuration(circuits);
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: num(env, 'PORT', 8080),
+    dataDir: env.ZKTRUST_DATA_DIR || './data',
+    circuits,
+    agentDepth: config.agentDepth,
+    orgDepth: config.orgDepth,
+    batchSize: config.batchSize,
+    batchMaxWaitMs: num(env, 'ZKTRUST_BATCH_MAX_WAIT_MS', 10_000),
+    receiptDeadlineMs: num(env, 'ZKTRUST_RECEIPT_DEADLINE_MS', 3_600_000),
+    timestampWindowMs: num(env, 'ZKTRUST_TIMESTAMP_WINDOW_MS', 300_000),
+    maxRecordsPerSubmission: num(env, 'ZKTRUST_MAX_RECORDS', 1000),
+    challengeTtlMs: num(env, 'ZKTRUST_CHALLENGE_TTL_MS', 120_000),
+    maxContextLifetimeS: num(env, 'ZKTRUST_MAX_CONTEXT_LIFETIME_S', 86_400),
+    adminToken: env.ZKTRUST_ADMIN_TOKEN || undefined,
+    bodyLimit: num(env, 'ZKTRUST_BODY_LIMIT', 1_048_576),
+    ratePerSecond: num(env, 'ZKTRUST_RATE_PER_SECOND', 100),
+    burst: num(env, 'ZKTRUST_RATE_BURST', 200),
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * The aggregator end to end: a real express server on 127.0.0.1, a real LevelDB, real
+ * Groth16 proofs in the test configuration. Three organisations report on twenty agents;
+ * batches are proven; agents obtain presentations that verify; hostile submissions are
+ * refused with the right status and store nothing; a restart keeps state, nonces and the log.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signingBytes } from '../../src/crypto/canonical.ts';
+import { contextHash } from '../../src/crypto/context.ts';
+import { generateKeyPair, publicKeyOf, sign, verifyStrict } from '../../src/crypto/ed25519.ts';
+import { didFromPublicKey, identityField, publicKeyFromDid } from '../../src/crypto/identity.ts';
+import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
+import { buildSubmission, buildThresholdRequest } from '../../src/client/submission.ts';
+import { verifyConsistency } from '../../src/log/merkle-log.ts';
+import { loadConfig } from '../../src/service/config.ts';
+import { startService, type RunningService } from '../../src/service/server.ts';
+import { verifyGroth16 } from '../../src/verifier/groth16.ts';
+
+let dir: string;
+let svc: RunningService;
+const orgs = Array.from({ length: 3 }, () => generateKeyPair());
+const agents = Array.from({ length: 20 }, () => generateKeyPair());
+const agentDid = (i: number) => didFromPublicKey(agents[i]!.publicKey);
+const totals = new Map<number, { kept: number; broken: number; violations: number }>();
+
+function config() {
+  return { ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 200, adminToken: 'test-admin-token' };
+}
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; type: string }> {
+  const res = await fetch(svc.url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, type: res.headers.get('content-type') ?? '' };
+}
+const admin = { authorization: 'Bearer test-admin-token' };
+const logSize = async () => (await call('GET', '/v1/log/head')).json.body.size as number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'zktrust-service-'));
+  svc = await startService(config(), () => {});
+  for (const [i, o] of orgs.entries()) {
+    const r = await call('POST', '/v1/admin/orgs', { name: `org ${i}`, publicKey: Buffer.from(o.publicKey).toString('hex') }, admin);
+    expect(r.status).toBe(201);
+    expect(r.json.index).toBe(i);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await svc?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('aggregator service', () => {
+  it('ingests signed submissions from 3 organisations about 20 agents and proves every batch', async () => {
+    let expectedFirst = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [o, org] of orgs.entries()) {
+        const records = agents.map((_, a) => a).filter((a) => (a + o + round) % 3 !== 0).slice(0, 5 + o).map((a) => {
+          const r = { agent: agentDid(a), epoch: 100 + round, kept: (a % 5) * 3 + o, broken: a % 3, violations: a === 7 ? 1 : 0 };
+          const t = totals.get(a) ?? { kept: 0, broken: 0, violations: 0 };
+          totals.set(a, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
+          return r;
+        });
+        const res = await call('POST', '/v1/records', buildSubmission(org.secretKey, records));
+        expect(res.status).toBe(201);
+        expect(res.json.body.firstIndex).toBe(expectedFirst);
+        expect(res.json.body.count).toBe(records.length);
+        expectedFirst += records.length;
+        // The receipt is signed by the aggregator.
+        expect(verifyStrict(Uint8Array.from(Buffer.from(res.json.signature, 'hex')), signingBytes('receipt', res.json.body), publicKeyFromDid(res.json.signer))).toBe(true);
+      }
+    }
+    await svc.aggregator.drain(180_000);
+    const cp = await call('GET', '/v1/checkpoints/latest');
+    expect(cp.status).toBe(200);
+    expect(cp.json.body.logSize).toBe(expectedFirst);
+    const batch = await call('GET', `/v1/batches/${cp.json.body.sequence}`);
+    const keys = (await call('GET', '/v1/keys')).json;
+    expect(await verifyGroth16(keys.batchUpdate, batch.json.publicSignals, batch.json.proof)).toBe(true);
+  }, 300_000);
+
+  it('serves presentations that verify, and refuses a statement above the score', async () => {
+    const keys = (await call('GET', '/v1/keys')).json;
+    for (const a of [...totals.keys()].slice(0, 3)) {
+      const t = totals.get(a)!;
+      const s = Number(score({ kept: BigInt(t.kept), broken: BigInt(t.broken), violations: BigInt(t.violations) }, POLICY_V1));
+      const context = { nonce: `n-${a}`, audience: 'https://gateway.example', expiry: Math.floor(Date.now() / 1000) + 600 };
+      const ch = await call('POST', '/v1/agents/challenge', { agent: agentDid(a) });
+      expect(ch.status).toBe(201);
+      const res = await call('POST', '/v1/proofs/threshold', buildThresholdRequest(agents[a]!.secretKey, ch.json.challenge, { minScore: s, minRecords: 1, context }));
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      const p = res.json;
+      expect(await verifyGroth16(keys.threshold, p.publicSignals, p.proof)).toBe(true);
+      const [root, agent, minScore, , , ph, ctx] = p.publicSignals.map(BigInt);
+      expect(root).toBe(BigInt(p.checkpoint.body.stateRoot));
+      expect(agent).toBe(identityField(agents[a]!.publicKey));
+      expect(minScore).toBe(BigInt(s));
+      expect(ph).toBe(policyHash(POLICY_V1));
+      expect(ctx).toBe(contextHash(context));
+      expect(verifyStrict(Uint8Array.from(Buffer.from(p.checkpoint.signature, 'hex')), signingBytes('checkpoint', p.checkpoint.body), publicKeyFromDid(keys.aggregator))).toBe(true);
+      // One above the score: a clear refusal, no proof.
+      const ch2 = await call('POST', '/v1/agents/challenge', { agent: agentDid(a) });
+      const above = await call('POST', '/v1/proofs/threshold', buildThresholdRequest(agents[a]!.secretKey, ch2.json.challenge, { minScore: s + 1, context }));
+      expect(above.status).toBe(422);
+      expect(above.json.code).toBe('predicate_false');
+    }
+  }, 120_000);
+
+  it('refuses a threshold request not signed by the agent, and a reused challenge', async () => {
+    const context = { nonce: 'x', audience: 'y', expiry: Math.floor(Date.now() / 1000) + 60 };
+    const ch = await call('POST', '/v1/agents/challenge', { agent: agentDid(1) });
+    const forged = { ...buildThresholdRequest(agents[2]!.secretKey, ch.json.challenge, { minScore: 0, context }), agent: agentDid(1) };
+    const r = await call('POST', '/v1/proofs/threshold', forged);
+    expect(r.status).toBe(401);
+    expect(r.json.code).toBe('invalid_signature');
+    const ok = buildThresholdRequest(agents[1]!.secretKey, ch.json.challenge, { minScore: 0, context });
+    expect((await call('POST', '/v1/proofs/threshold', ok)).status).toBe(200);
+    expect((await call('POST', '/v1/proofs/threshold', ok)).status).toBe(403);
+  }, 60_000);
+
+  describe('hostile submissions: the right status and nothing stored', () => {
+    const org = () => orgs[0]!;
+    const rec = () => [{ agent: agentDid(3), epoch: 1, kept: 1, broken: 0, violations: 0 }];
+    const cases: Array<[string, () => unknown | Promise<unknown>, number, string]> = [
+      ['a forged signature', () => {
+        const s = buildSubmission(org().secretKey, rec());
+        return { ...s, signature: (s.signature[0] === 'a' ? 'b' : 'a') + s.signature.slice(1) };
+      }, 401, 'invalid_signature'],
+      ['a signature by another key', () => ({ ...buildSubmission(generateKeyPair().secretKey, rec()), org: didFromPublicKey(org().publicKey) }), 401, 'invalid_signature'],
+      ['a signature with S + L', () => {
+        const s = buildSubmission(org().secretKey, rec());
+        const sig = Buffer.from(s.signature, 'hex');
+        let x = 0n;
+        for (let i = 63; i >= 32; i--) x = (x << 8n) | BigInt(sig[i]!);
+        x += 2n ** 252n + 27742317777372353535851937790883648493n;
+        for (let i = 0; i < 32; i++) sig[32 + i] = Number((x >> BigInt(8 * i)) & 0xffn);
+        return { ...s, signature: sig.toString('hex') };
+      }, 401, 'invalid_signature'],
+      ['an unregistered organisation', () => buildSubmission(generateKeyPair().secretKey, rec()), 403, 'unknown_org'],
+      ['a stale timestamp', () => buildSubmission(org().secretKey, rec(), { timestamp: Math.floor(Date.now() / 1000) - 600 }), 400, 'stale_timestamp'],
+      ['a commitment that does not match its opening', () => {
+        const s = buildSubmission(org().secretKey, rec());
+        // Re-sign so that only the opening is wrong.
+        const records = s.records.map((r) => ({ ...r, kept: r.kept + 1 }));
+        return resign({ ...s, records });
+      }, 400, 'commitment_mismatch'],
+      ['an out-of-range counter', () => resign({ ...buildSubmission(org().secretKey, rec()), records: [{ ...buildSubmission(org().secretKey, rec()).records[0]!, kept: 2 ** 32 }] }), 400, 'out_of_range'],
+      ['a salt >= r', () => resign({ ...buildSubmission(org().secretKey, rec()), records: [{ ...buildSubmission(org().secretKey, rec()).records[0]!, salt: '21888242871839275222246405745257275088548364400416034343698204186575808495617' }] }), 400, 'out_of_range'],
+      ['an unknown field', () => ({ ...buildSubmission(org().secretKey, rec()), extra: 1 }), 400, 'malformed'],
+      ['an unknown record field', () => resign({ ...buildSubmission(org().secretKey, rec()), records: [{ ...buildSubmission(org().secretKey, rec()).records[0]!, bonus: 5 } as never] }), 400, 'malformed'],
+      ['malformed JSON', () => '{"org": "did:key:z', 400, 'malformed'],
+      ['an oversize body', () => JSON.stringify({ pad: 'x'.repeat(1_100_000) }), 413, 'payload_too_large'],
+      ['too many records', () => buildSubmission(org().secretKey, Array.from({ length: 1001 }, () => rec()[0]!)), 413, 'payload_too_large'],
+    ];
+    function resign(s: ReturnType<typeof buildSubmission>) {
+      const signature = Buffer.from(sign(signingBytes('submission', { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.records.map((r) => r.commitment) }), org().secretKey)).toString('hex');
+      return { ...s, signature };
+    }
+
+    it.each(cases)('%s', async (_name, make, status, code) => {
+      const before = await logSize();
+      const r = await call('POST', '/v1/records', await make());
+      expect(r.status).toBe(status);
+      expect(r.json.code).toBe(code);
+      expect(r.type).toMatch(/application\/problem\+json/);
+      expect(JSON.stringify(r.json)).not.toMatch(/at .*\.ts:\d+/);
+      expect(await logSize()).toBe(before);
+    });
+
+    it('a small-order or malformed organisation key is refused at registration', async () => {
+      const identity = '01' + '00'.repeat(31);
+      for (const publicKey of [identity, 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'zz', '00']) {
+        const r = await call('POST', '/v1/admin/orgs', { name: 'bad', publicKey }, admin);
+        expect([400]).toContain(r.status);
+      }
+      expect((await call('POST', '/v1/admin/orgs', { name: 'x', publicKey: '11'.repeat(32) })).status).toBe(401);
+    });
+
+    it('a suspended organisation is refused, and accepted again once reactivated', async () => {
+      const did = didFromPublicKey(orgs[2]!.publicKey);
+      expect((await call('POST', `/v1/admin/orgs/${did}/suspend`, {}, admin)).status).toBe(200);
+      const before = await logSize();
+      const r = await call('POST', '/v1/records', buildSubmission(orgs[2]!.secretKey, rec()));
+      expect([r.status, r.json.code]).toEqual([403, 'org_suspended']);
+      expect(await logSize()).toBe(before);
+      expect((await call('POST', `/v1/admin/orgs/${did}/activate`, {}, admin)).status).toBe(200);
+    });
+
+    it('a replayed nonce is refused, before and after a restart', async () => {
+      const s = buildSubmission(org().secretKey, rec());
+      expect((await call('POST', '/v1/records', s)).status).toBe(201);
+      const again = await call('POST', '/v1/records', s);
+      expect([again.status, again.json.code]).toEqual([409, 'replayed_nonce']);
+      await svc.aggregator.drain(60_000);
+      const headBefore = (await call('GET', '/v1/log/head')).json.body;
+      const rootBefore = (await call('GET', '/v1/checkpoints/latest')).json.body.stateRoot;
+      await svc.close();
+      svc = await startService(config(), () => {});
+      const afterRestart = await call('POST', '/v1/records', s);
+      expect([afterRestart.status, afterRestart.json.code]).toEqual([409, 'replayed_nonce']);
+      expect((await call('GET', '/v1/checkpoints/latest')).json.body.stateRoot).toBe(rootBefore);
+      // The log grows consistently across the restart.
+      expect((await call('POST', '/v1/records', buildSubmission(org().secretKey, rec()))).status).toBe(201);
+      const headAfter = (await call('GET', '/v1/log/head')).json.body;
+      const proof = (await call('GET', `/v1/log/consistency?first=${headBefore.size}&second=${headAfter.size}`)).json.proof.map((h: string) => Uint8Array.from(Buffer.from(h, 'hex')));
+      expect(verifyConsistency(headBefore.size, headAfter.size, Buffer.from(headBefore.root, 'hex'), Buffer.from(headAfter.root, 'hex'), proof)).toBe(true);
+    }, 120_000);
+  });
+
+  it('serves health, metrics and an OpenAPI document; unknown routes are problem+json 404s', async () => {
+    expect((await call('GET', '/v1/health')).json.status).toBe('ok');
+    const m = await fetch(svc.url + '/metrics').then((r) => r.text());
+    expect(m).toMatch(/zktrust_records_accepted_total \d+/);
+    const doc = (await call('GET', '/openapi.json')).json;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/records', '/v1/proofs/threshold', '/v1/log/inclusion', '/metrics']));
+    const nf = await call('GET', '/v1/nope');
+    expect([nf.status, nf.json.code]).toEqual([404, 'not_found']);
+    void publicKeyOf;
+  });
+});
