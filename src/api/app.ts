@@ -120,28 +120,17 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
   });
   app.get('/metrics', (_req, res) => {
     const m = agg.metrics;
+    const series: Array<[name: string, type: 'counter' | 'gauge', help: string, value: number | string]> = [
+      ['zktrust_records_accepted_total', 'counter', 'Records appended to the log.', m.recordsAccepted],
+      ['zktrust_submissions_rejected_total', 'counter', 'Submissions refused.', m.submissionsRejected],
+      ['zktrust_batches_proven_total', 'counter', 'Batch proofs completed.', m.batchesProven],
+      ['zktrust_batch_prove_seconds_total', 'counter', 'Time spent building and proving batches.', (m.batchProveMs / 1000).toFixed(3)],
+      ['zktrust_pending_entries', 'gauge', 'Log entries not yet in a proven batch.', agg.pending],
+      ['zktrust_presentations_total', 'counter', 'Threshold presentations proven.', m.presentations],
+      ['zktrust_presentation_cache_hits_total', 'counter', 'Presentations served from the cache.', m.presentationCacheHits],
+    ];
     const lines = [
-      '# HELP zktrust_records_accepted_total Records appended to the log.',
-      '# TYPE zktrust_records_accepted_total counter',
-      `zktrust_records_accepted_total ${m.recordsAccepted}`,
-      '# HELP zktrust_submissions_rejected_total Submissions refused.',
-      '# TYPE zktrust_submissions_rejected_total counter',
-      `zktrust_submissions_rejected_total ${m.submissionsRejected}`,
-      '# HELP zktrust_batches_proven_total Batch proofs completed.',
-      '# TYPE zktrust_batches_proven_total counter',
-      `zktrust_batches_proven_total ${m.batchesProven}`,
-      '# HELP zktrust_batch_prove_seconds_total Time spent building and proving batches.',
-      '# TYPE zktrust_batch_prove_seconds_total counter',
-      `zktrust_batch_prove_seconds_total ${(m.batchProveMs / 1000).toFixed(3)}`,
-      '# HELP zktrust_pending_entries Log entries not yet in a proven batch.',
-      '# TYPE zktrust_pending_entries gauge',
-      `zktrust_pending_entries ${agg.pending}`,
-      '# HELP zktrust_presentations_total Threshold presentations proven.',
-      '# TYPE zktrust_presentations_total counter',
-      `zktrust_presentations_total ${m.presentations}`,
-      '# HELP zktrust_presentation_cache_hits_total Presentations served from the cache.',
-      '# TYPE zktrust_presentation_cache_hits_total counter',
-      `zktrust_presentation_cache_hits_total ${m.presentationCacheHits}`,
+      ...series.flatMap(([name, type, help, value]) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`]),
       '# HELP zktrust_http_requests_total HTTP requests by method, route and status.',
       '# TYPE zktrust_http_requests_total counter',
       ...[...counts].map(([k, n]) => {
