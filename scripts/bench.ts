@@ -11,6 +11,8 @@
  *   circuits   constraint counts per circuit, per record for BatchUpdate
  *   prove      Groth16 prove and verify medians per circuit (real keys of the configuration)
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
+ *   service    ingestion, submission latency while proving, presentation latency (opt-in:
+ *              `--only service`; see scripts/bench-service.ts)
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
   if (only.has('circuits')) benchCircuits();
   if (only.has('prove')) await benchProve();
   if (only.has('setup')) await benchSetup();
+  if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
 }
 
 await main();

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
-import { recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
+import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { contextHash } from '../crypto/context.ts';
 import { assertValidPublicKey, publicKeyOf, sign, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
@@ -29,6 +29,7 @@ import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
+import { fastCommitment, identityOfDid, initFastHash } from './fast-hash.ts';
 import * as v from './validate.ts';
 
 export interface AggregatorConfig {
@@ -189,6 +190,7 @@ export class Aggregator {
     const batchCircuit = await loadCircuitArtifacts(config.circuits, 'batch-update');
     const thresholdCircuit = await loadCircuitArtifacts(config.circuits, 'threshold');
     const store = await Store.open(join(config.dataDir, 'db'));
+    await initFastHash();
     const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit);
     await agg.recover();
     if (opts.startProvers !== false) await agg.startProvers();
@@ -261,8 +263,8 @@ export class Aggregator {
 
   private recordOf(e: StoredEntry, o: StoredOpening): OutcomeRecord {
     return {
-      agent: identityField(publicKeyFromDid(o.agent)),
-      org: identityField(publicKeyFromDid(e.org)),
+      agent: identityOfDid(o.agent),
+      org: identityOfDid(e.org),
       epoch: BigInt(o.epoch),
       kept: BigInt(o.kept),
       broken: BigInt(o.broken),
@@ -366,12 +368,12 @@ export class Aggregator {
     }
     const now = Date.now();
     if (Math.abs(now - timestamp * 1000) > this.config.timestampWindowMs) throw new ZkTrustError('stale_timestamp', 'timestamp is outside the accepted window');
-    const orgField = identityField(publicKeyFromDid(orgDid));
+    const orgField = identityOfDid(orgDid);
     const parsed: OutcomeRecord[] = [];
     for (const [i, r] of records.entries()) {
       let agentField: bigint;
       try {
-        agentField = identityField(publicKeyFromDid(r.opening.agent));
+        agentField = identityOfDid(r.opening.agent);
       } catch {
         throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
       }
@@ -380,7 +382,7 @@ export class Aggregator {
         violations: BigInt(r.opening.violations), scope: BigInt(r.opening.scope), salt: BigInt(r.opening.salt),
       };
       parsed.push(record);
-      const c = recordCommitment(record);
+      const c = fastCommitment(record);
       if (c !== r.commitment) throw new ZkTrustError('commitment_mismatch', `records[${i}].commitment is not the commitment of its opening`);
     }
     const submissionId = `${orgDid}/${nonce}`;
@@ -472,6 +474,13 @@ export class Aggregator {
     if (this.running) return;
     this.running = true;
     this.loop = this.sequencerLoop();
+  }
+
+  /** Stops the sequencer after the batch in flight, if any; ingestion goes on. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop?.catch(() => undefined);
   }
 
   private async sequencerLoop(): Promise<void> {

@@ -110,3 +110,14 @@ describe('QuadTree', () => {
     expect(() => quadRootFromPath(1n, 16, t.path(0))).toThrow(RangeError);
   });
 });
+
+describe('the service hasher', () => {
+  it('computes the same commitments as the reference, on the frozen vectors', async () => {
+    const { initFastHash, fastCommitment } = await import('../../src/service/fast-hash.ts');
+    await initFastHash();
+    for (const v of vectors.records) {
+      const r = Object.fromEntries(['agent', 'org', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'].map((k) => [k, BigInt((v as Record<string, string>)[k]!)])) as unknown as OutcomeRecord;
+      expect(fastCommitment(r)).toBe(BigInt(v.commitment));
+    }
+  });
+});
