@@ -150,6 +150,7 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
     else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') e = new ZkTrustError('malformed', 'the body is not valid JSON');
     if (!(e instanceof ZkTrustError)) opts.log?.({ msg: 'internal error', path: req.path, error: String((err as Error)?.stack ?? err) });
     const problem = toProblem(e, req.path);
+    if (problem.status === 429 || problem.status === 503) res.set('retry-after', '5');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
   return app;

@@ -48,6 +48,8 @@ export interface AggregatorConfig {
   challengeTtlMs: number;
   /** Longest validity a verifier's context may ask for. */
   maxContextLifetimeS: number;
+  /** Proving cost per record assumed until batches have been measured (milliseconds). */
+  expectedMsPerRecord: number;
 }
 
 interface OrgRecord {
@@ -164,7 +166,7 @@ export class Aggregator {
   private wake?: () => void;
   private loop?: Promise<void>;
   /** Counters for /metrics. */
-  readonly metrics = { recordsAccepted: 0, submissionsRejected: 0, batchesProven: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
+  readonly metrics = { recordsAccepted: 0, submissionsRejected: 0, batchesProven: 0, provenRecords: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
   private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit) {
     this.config = config;
@@ -259,6 +261,18 @@ export class Aggregator {
       if (t.kept >= 2n ** 48n || t.broken >= 2n ** 48n || t.violations >= 2n ** 48n) throw new ZkTrustError('out_of_range', 'the agent totals would pass 2^48');
     }
     if (this.projected.size + newAgents > capacity) throw new ZkTrustError('conflict', 'the agent state tree is full');
+  }
+
+  /**
+   * Backpressure: a receipt promises a proven batch by its deadline, so refuse records that
+   * the prover could not reach in time (at the measured proving rate, with a 20% margin).
+   */
+  private checkCapacity(count: number): void {
+    const measured = this.metrics.provenRecords > 0 ? this.metrics.batchProveMs / this.metrics.provenRecords : this.config.expectedMsPerRecord;
+    const capacity = Math.floor((0.8 * this.config.receiptDeadlineMs) / Math.max(1, measured));
+    if (this.pending + count > capacity) {
+      throw new ZkTrustError('unavailable', `the prover cannot reach more records before the receipt deadline (${this.pending} pending); retry later`);
+    }
   }
 
   private recordOf(e: StoredEntry, o: StoredOpening): OutcomeRecord {
@@ -389,6 +403,7 @@ export class Aggregator {
     return this.appendLock.run(async () => {
       if (await this.store.get('nonces', submissionId)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
       this.checkProjection(parsed);
+      this.checkCapacity(parsed.length);
       const firstIndex = this.entries.length;
       const ops: Op[] = [
         { type: 'put', sub: 'nonces', key: submissionId, value: firstIndex },
@@ -545,6 +560,7 @@ export class Aggregator {
     this.latest = checkpoint;
     this.presentationCache.clear();
     this.metrics.batchesProven++;
+    this.metrics.provenRecords += to - from;
     this.metrics.batchProveMs += performance.now() - t0;
   }
 
