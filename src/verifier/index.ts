@@ -1,0 +1,8 @@
+/**
+ * zktrust verifier: in-process checks of threshold presentations and Groth16 proofs.
+ * No Node-only imports: this entry point bundles for browsers (test/unit/verifier-bundle.test.ts).
+ * @module
+ */
+export { createVerifier, verificationKeyHash, type Expectations, type ReasonCode, type VerificationResult, type Verifier, type VerifierOptions } from './presentation.ts';
+export { verifyGroth16, verifyGroth16Batch, type Groth16ProofJson, type Groth16VerificationKey } from './groth16.ts';
+export { BUNDLED_KEYS } from './keys.ts';
