@@ -11,6 +11,7 @@
  *   circuits   constraint counts per circuit, per record for BatchUpdate
  *   prove      Groth16 prove and verify medians per circuit (real keys of the configuration)
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
+ *   verifier   Groth16 verification one by one against random-linear-combination batches
  *   service    ingestion, submission latency while proving, presentation latency (opt-in:
  *              `--only service`; see scripts/bench-service.ts)
  */
@@ -27,7 +28,11 @@ import { Groth16Prover } from '../src/prover/groth16-prover.ts';
 import { AgentState } from '../src/state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../src/state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../src/state/threshold-input.ts';
-import { getCurve, verifyGroth16 } from '../src/verifier/groth16.ts';
+import { getCurve, verifyGroth16, verifyGroth16Batch } from '../src/verifier/groth16.ts';
+import { createVerifier } from '../src/verifier/presentation.ts';
+import { signingBytes } from '../src/crypto/canonical.ts';
+import { generateKeyPair, sign } from '../src/crypto/ed25519.ts';
+import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
 import { compileCircuit } from './lib/circom.ts';
 import { devSetup } from './lib/dev-zkey.ts';
 import { poseidon } from '../src/crypto/poseidon.ts';
@@ -41,7 +46,7 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
 const configName = opt('config', 'test');
-const only = new Set(opt('only', 'poseidon,circuits,prove,setup').split(','));
+const only = new Set(opt('only', 'poseidon,circuits,prove,setup,verifier').split(','));
 const runs = Number(opt('runs', configName === 'production' ? '5' : '9'));
 
 /** Median of numbers. */
@@ -176,12 +181,73 @@ async function benchSetup(): Promise<void> {
   }
 }
 
+async function benchVerifier(): Promise<void> {
+  // One real threshold proof of the configuration, verified one by one and in batches.
+  const { config } = configuration(configName);
+  const thr = await loadCircuitArtifacts(configName, 'threshold', { quiet: true });
+  const tp = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: thr.wasmPath, zkeyPath: thr.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
+  const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+  state.apply({ record: { agent: 5n, org: 9n, epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: 0 });
+  const { input } = buildThresholdInput(state, { agent: 5n, minScore: 700n, minRecords: 1n, minOrgs: 1n, contextHash: 42n }, policyHash(POLICY_V1));
+  const { proof, publicSignals } = await tp.prove(input);
+  const vk = thr.vkey as never;
+  const single: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await verifyGroth16(vk, publicSignals, proof as never);
+    single.push(performance.now() - t);
+  }
+  const one = median(single.slice(5));
+  line(`\n## Verification (${configName} threshold), milliseconds per proof`);
+  line('proofs | batch (random linear combination) | one by one (baseline) | ratio');
+  for (const n of [16, 256]) {
+    const items = Array.from({ length: n }, () => ({ publicSignals, proof: proof as never }));
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      if (!(await verifyGroth16Batch(vk, items))) throw new Error('batch did not verify');
+      times.push(performance.now() - t);
+    }
+    const per = median(times) / n;
+    line(`${n} | ${per.toFixed(2)} | ${one.toFixed(2)} | ${(one / per).toFixed(1)}x`);
+  }
+  line(`single verification, warm: p50 ${one.toFixed(2)} ms`);
+
+  // A presentation through createVerifier: first decision, then the cached one.
+  const agg = generateKeyPair();
+  const agent = generateKeyPair();
+  const id = identityField(agent.publicKey);
+  const st = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+  st.apply({ record: { agent: id, org: 9n, epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: 0 });
+  const context = { nonce: 'bench', audience: 'bench', expiry: Math.floor(Date.now() / 1000) + 3600 };
+  const pi = buildThresholdInput(st, { agent: id, minScore: 700n, minRecords: 0n, minOrgs: 0n, contextHash: contextHash(context) }, policyHash(POLICY_V1));
+  const pr = await tp.prove(pi.input);
+  const body = { sequence: 1, config: configName, stateRoot: st.root.toString(), chain: '0', logSize: 1, policyHash: policyHash(POLICY_V1).toString(), time: Date.now() };
+  const presentation = { version: 1, circuit: 'threshold', config: configName, agent: didFromPublicKey(agent.publicKey), proof: pr.proof, publicSignals: pr.publicSignals, context, checkpoint: { body, signer: didFromPublicKey(agg.publicKey), signature: Buffer.from(sign(signingBytes('checkpoint', body), agg.secretKey)).toString('hex') } };
+  const verifier = createVerifier({ aggregatorKeys: [didFromPublicKey(agg.publicKey)] });
+  const exp = { agent: presentation.agent, minScore: 700, context: { nonce: 'bench', audience: 'bench' }, maxAgeS: 3600 };
+  const t = performance.now();
+  const first = await verifier.verifyPresentation(presentation, exp);
+  const firstMs = performance.now() - t;
+  if (!first.ok) throw new Error(`bench presentation refused: ${first.reason}`);
+  const cached: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t1 = performance.now();
+    await verifier.verifyPresentation(presentation, exp);
+    cached.push(performance.now() - t1);
+  }
+  line('presentation decision | ms');
+  line(`first (signature, signals, Groth16) | ${firstMs.toFixed(2)}`);
+  line(`cached, p50 | ${median(cached).toFixed(4)}`);
+}
+
 async function main(): Promise<void> {
   line(`# zktrust bench (${new Date().toISOString()}, node ${process.version}, config ${configName})`);
   if (only.has('poseidon')) await benchPoseidon();
   if (only.has('circuits')) benchCircuits();
   if (only.has('prove')) await benchProve();
   if (only.has('setup')) await benchSetup();
+  if (only.has('verifier')) await benchVerifier();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
 }
 
