@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line. This version has `serve`, `keygen` and `org add`; the rest of
- * the CLI (submit, prove, verify, audit, demo) is tracked in the issues.
+ * The zktrust command line. This version has `serve`, `keygen`, `org add`, `audit` and
+ * `verify`; the rest of the CLI (submit, prove, demo) is tracked in the issues.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  * @module
  */
@@ -63,6 +63,47 @@ org
     const body = await res.json();
     console.log(JSON.stringify(body, null, 2));
     if (!res.ok) process.exitCode = 1;
+  });
+
+program
+  .command('audit <url>')
+  .description('re-check an aggregator from scratch: registry, org signatures, tree head, every batch proof and the chain from genesis')
+  .option('--aggregator <did>', 'pin the aggregator key (did:key)')
+  .option('--json', 'print the report as JSON')
+  .action(async (url: string, o: { aggregator?: string; json?: boolean }) => {
+    const { audit } = await import('../audit/audit.ts');
+    const report = await audit(url, { aggregator: o.aggregator, onProgress: o.json ? undefined : (m) => console.error(m) });
+    if (o.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(`aggregator ${report.aggregator}: ${report.organisations} organisations, ${report.entries} entries in ${report.submissions} submissions, ${report.batches} batches proving ${report.provenEntries} entries`);
+      for (const f of report.failures) console.log(`FAIL ${f}`);
+      console.log(report.ok ? 'audit passed' : `audit failed: ${report.failures.length} problem(s)`);
+    }
+    // The verifier's curve keeps worker threads alive: exit explicitly.
+    process.exit(report.ok ? 0 : 1);
+  });
+
+program
+  .command('verify <presentation>')
+  .description('verify a threshold presentation (JSON file) in-process, without a network')
+  .requiredOption('--aggregator <did>', 'trusted aggregator did:key (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+  .requiredOption('--agent <did>', 'the agent the presentation must be about')
+  .requiredOption('--min-score <n>', 'least score accepted', Number)
+  .requiredOption('--nonce <nonce>', "the verifier's nonce")
+  .requiredOption('--audience <audience>', "the verifier's audience")
+  .option('--min-records <n>', 'least number of records', Number)
+  .option('--min-orgs <n>', 'least number of distinct organisations', Number)
+  .option('--max-age <seconds>', 'oldest checkpoint accepted', Number, 86_400)
+  .option('--json', 'print the result as JSON')
+  .action(async (file: string, o: { aggregator: string[]; agent: string; minScore: number; nonce: string; audience: string; minRecords?: number; minOrgs?: number; maxAge: number; json?: boolean }) => {
+    const { readFile } = await import('node:fs/promises');
+    const { createVerifier } = await import('../verifier/presentation.ts');
+    const presentation = JSON.parse(await readFile(file, 'utf8'));
+    const result = await createVerifier({ aggregatorKeys: o.aggregator }).verifyPresentation(presentation, {
+      agent: o.agent, minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs, context: { nonce: o.nonce, audience: o.audience }, maxAgeS: o.maxAge,
+    });
+    console.log(o.json ? JSON.stringify(result, null, 2) : result.ok ? `valid: score >= ${result.provenMinScore} (${result.tier})` : `invalid: ${result.reason}`);
+    process.exit(result.ok ? 0 : 1);
   });
 
 program.parseAsync().catch((e: Error) => {

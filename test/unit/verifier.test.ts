@@ -140,6 +140,26 @@ describe('verifyPresentation', () => {
   });
 });
 
+describe('independent check', () => {
+  it("the presentation's proof verifies with the snarkjs command line and the committed verification key", async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const d = await mkdtemp(`${tmpdir()}/zktrust-snarkjs-`);
+    try {
+      await writeFile(`${d}/public.json`, JSON.stringify(presentation.publicSignals));
+      await writeFile(`${d}/proof.json`, JSON.stringify(presentation.proof));
+      const cli = `${ROOT}/node_modules/snarkjs/build/cli.cjs`;
+      const out = execFileSync(process.execPath, [cli, 'groth16', 'verify', `${ROOT}/artifacts/test/threshold.vkey.json`, `${d}/public.json`, `${d}/proof.json`], { encoding: 'utf8' });
+      expect(out).toMatch(/OK!/);
+      await writeFile(`${d}/public.json`, JSON.stringify(presentation.publicSignals.map((x: string, i: number) => (i === 2 ? String(Number(x) + 1) : x))));
+      expect(() => execFileSync(process.execPath, [cli, 'groth16', 'verify', `${ROOT}/artifacts/test/threshold.vkey.json`, `${d}/public.json`, `${d}/proof.json`], { encoding: 'utf8', stdio: 'pipe' })).toThrow();
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('browser bundle', () => {
   it('bundles src/verifier for the browser without Node built-ins', async () => {
     const r = await build({ entryPoints: [`${ROOT}/src/verifier/index.ts`], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true });

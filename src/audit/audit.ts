@@ -1,0 +1,148 @@
+/**
+ * `audit`: re-checks an aggregator's public record from scratch, trusting nothing it says
+ * without a signature or a proof:
+ *
+ *   1. the organisation registry: one index per organisation, one organisation per index;
+ *   2. every log entry against the organisation-signed submission it came from (invariants
+ *      2 and 3 outside the circuit: the commitment, its order and its org are what the org signed)
+ *      and against the registry (orgIndex);
+ *   3. the signed tree head: the Merkle root recomputed from every entry (RFC 9162);
+ *   4. every batch: the checkpoint's signature, the Groth16 proof under the pinned
+ *      verification key, and the chain from genesis: each batch starts at the previous
+ *      batch's root and chain, covers the next entries in log order, and its chain equals the
+ *      chain recomputed from those entries (invariant 1), under the published policy hash.
+ * @module
+ */
+import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
+import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
+import { verifyStrict } from '../crypto/ed25519.ts';
+import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
+import { MerkleLog, leafHash } from '../log/merkle-log.ts';
+import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
+
+export interface AuditOptions {
+  /** Pin the aggregator: its did:key. If omitted, the key the server names is used (and reported). */
+  aggregator?: string;
+  /** Pin the batch circuit's verification key; by default the one the server serves. */
+  batchVerificationKey?: Groth16VerificationKey;
+  fetch?: typeof fetch;
+  onProgress?: (msg: string) => void;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  aggregator: string;
+  organisations: number;
+  entries: number;
+  submissions: number;
+  batches: number;
+  provenEntries: number;
+  failures: string[];
+}
+
+interface Signed<T> {
+  body: T;
+  signer: string;
+  signature: string;
+}
+
+const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+/** Audits the aggregator at `url`. Never throws for a failed check: failures are listed. */
+export async function audit(url: string, opts: AuditOptions = {}): Promise<AuditReport> {
+  const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
+    const r = await (opts.fetch ?? fetch)(url.replace(/\/$/, '') + path);
+    return { status: r.status, body: (await r.json()) as T };
+  };
+  const log = opts.onProgress ?? (() => {});
+  const failures: string[] = [];
+  const fail = (m: string) => failures.push(m);
+
+  const keys = (await get<{ aggregator: string; batchUpdate: Groth16VerificationKey; genesisRoot: string; config: string }>('/v1/keys')).body;
+  const aggregator = opts.aggregator ?? keys.aggregator;
+  if (keys.aggregator !== aggregator) fail(`the server names aggregator ${keys.aggregator}, expected ${aggregator}`);
+  const aggKey = publicKeyFromDid(aggregator);
+  const vkey = opts.batchVerificationKey ?? keys.batchUpdate;
+  const checkSig = (what: string, type: string, s: Signed<unknown>) => {
+    if (s.signer !== aggregator || !verifyStrict(fromHex(s.signature), signingBytes(type, s.body), aggKey)) fail(`${what}: signature by the aggregator does not verify`);
+  };
+
+  // 1. Registry.
+  const orgs = (await get<Array<{ did: string; index: number }>>('/v1/orgs')).body;
+  const indexOf = new Map<string, number>();
+  const seenIndex = new Set<number>();
+  for (const o of orgs) {
+    if (indexOf.has(o.did) || seenIndex.has(o.index)) fail(`registry: ${o.did} or index ${o.index} appears twice`);
+    indexOf.set(o.did, o.index);
+    seenIndex.add(o.index);
+  }
+  log(`registry: ${orgs.length} organisations`);
+
+  // 2, 3. Entries, submissions and the tree head.
+  const head = (await get<Signed<{ size: number; root: string }>>('/v1/log/head')).body;
+  checkSig('tree head', 'tree-head', head);
+  const entries: Array<{ index: number; commitment: string; org: string; orgIndex: number; submission: string }> = [];
+  for (let start = 0; start < head.body.size; start += 1000) {
+    entries.push(...(await get<typeof entries>(`/v1/log/entries?start=${start}&end=${Math.min(head.body.size, start + 1000)}`)).body);
+    log(`entries: ${entries.length} / ${head.body.size}`);
+  }
+  const merkle = new MerkleLog();
+  for (const e of entries) merkle.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
+  if (entries.length !== head.body.size || Buffer.from(merkle.root()).toString('hex') !== head.body.root) fail('tree head: the root recomputed from the entries differs from the signed head');
+  type SubmissionRecord = { org: string; nonce: string; timestamp: number; commitments: string[]; signature: string; firstIndex: number };
+  const submissions = new Map<string, SubmissionRecord>();
+  for (const e of entries) {
+    if (e.index !== entries.indexOf(e)) fail(`entry ${e.index}: out of place`);
+    if (indexOf.get(e.org) !== e.orgIndex) fail(`entry ${e.index}: orgIndex ${e.orgIndex} is not ${e.org}'s registry index`);
+    let s = submissions.get(e.submission);
+    if (!s) {
+      const r = await get<SubmissionRecord | undefined>(`/v1/log/submission?id=${encodeURIComponent(e.submission)}`);
+      if (r.status !== 200 || !r.body) {
+        fail(`entry ${e.index}: its submission is missing`);
+        continue;
+      }
+      s = r.body;
+      submissions.set(e.submission, s);
+      const signed = signingBytes('submission', { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.commitments });
+      if (s.org !== e.org || !verifyStrict(fromHex(s.signature), signed, publicKeyFromDid(s.org))) fail(`submission ${e.submission}: the organisation's signature does not verify`);
+    }
+    if (s.commitments[e.index - s.firstIndex] !== e.commitment) fail(`entry ${e.index}: commitment differs from what the organisation signed`);
+  }
+  log(`submissions: ${submissions.size} checked`);
+
+  // 4. Batches from genesis.
+  const ph = policyHash(POLICY_V1).toString();
+  let root = keys.genesisRoot;
+  let chain = GENESIS_CHAIN;
+  let next = 0;
+  let seq = 1;
+  for (; ; seq++) {
+    const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string }> }>(`/v1/batches/${seq}`);
+    if (r.status === 404) break;
+    const b = r.body;
+    checkSig(`checkpoint ${seq}`, 'checkpoint', b.checkpoint);
+    if (b.fromIndex !== next || b.toIndex < b.fromIndex || b.toIndex > entries.length) fail(`batch ${seq}: covers [${b.fromIndex}, ${b.toIndex}) but the next entry is ${next}`);
+    const chainBefore = chain;
+    for (let i = b.fromIndex; i < Math.min(b.toIndex, entries.length); i++) {
+      const e = entries[i]!;
+      chain = chainStep(chain, { commitment: BigInt(e.commitment), org: identityField(publicKeyFromDid(e.org)), orgIndex: e.orgIndex });
+    }
+    const [oldRoot, newRoot, oldChain, newChain, batchPolicy] = b.publicSignals;
+    if (oldRoot !== root) fail(`batch ${seq}: does not start at the previous root`);
+    if (oldChain !== chainBefore.toString() || newChain !== chain.toString()) fail(`batch ${seq}: its chain is not the chain of log entries [${b.fromIndex}, ${b.toIndex})`);
+    if (batchPolicy !== ph || b.checkpoint.body.policyHash !== ph) fail(`batch ${seq}: another policy`);
+    if (b.checkpoint.body.stateRoot !== newRoot || b.checkpoint.body.chain !== newChain || b.checkpoint.body.logSize !== b.toIndex || b.checkpoint.body.sequence !== seq) fail(`checkpoint ${seq}: does not match its batch`);
+    let valid = false;
+    try {
+      valid = await verifyGroth16(vkey, b.publicSignals, b.proof as never);
+    } catch {
+      valid = false;
+    }
+    if (!valid) fail(`batch ${seq}: the proof does not verify`);
+    root = newRoot ?? root;
+    next = b.toIndex;
+  }
+  log(`batches: ${seq - 1} checked, ${next} entries proven`);
+  return { ok: failures.length === 0, aggregator, organisations: orgs.length, entries: entries.length, submissions: submissions.size, batches: seq - 1, provenEntries: next, failures };
+}

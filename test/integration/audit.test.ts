@@ -1,0 +1,91 @@
+/**
+ * `audit` against a real service: a clean log and its batches pass; a tampered log entry and
+ * a tampered batch proof (edited in the store behind the service's back) are detected.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../../src/audit/audit.ts';
+import { generateKeyPair } from '../../src/crypto/ed25519.ts';
+import { didFromPublicKey } from '../../src/crypto/identity.ts';
+import { buildSubmission } from '../../src/client/submission.ts';
+import { loadConfig } from '../../src/service/config.ts';
+import { startService, type RunningService } from '../../src/service/server.ts';
+import { Store, numKey } from '../../src/store/db.ts';
+import { ROOT } from '../helpers/circuit.ts';
+
+let dir: string;
+let svc: RunningService;
+const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100 });
+const orgs = [generateKeyPair(), generateKeyPair()];
+const agents = Array.from({ length: 5 }, () => didFromPublicKey(generateKeyPair().publicKey));
+
+async function restartWith(edit: (store: Store) => Promise<void>): Promise<void> {
+  await svc.close();
+  const store = await Store.open(join(dir, 'data', 'db'));
+  await edit(store);
+  await store.close();
+  svc = await startService(config(), () => {});
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'zktrust-audit-'));
+  svc = await startService(config(), () => {});
+  for (const o of orgs) {
+    await fetch(`${svc.url}/v1/admin/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: JSON.stringify({ name: 'o', publicKey: Buffer.from(o.publicKey).toString('hex') }) });
+  }
+  for (const [k, o] of orgs.entries()) {
+    const body = buildSubmission(o.secretKey, agents.map((agent, i) => ({ agent, epoch: 1, kept: 3 + i + k, broken: i % 2, violations: 0 })));
+    expect((await fetch(`${svc.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(201);
+  }
+  await svc.aggregator.drain(120_000);
+}, 180_000);
+
+afterAll(async () => {
+  await svc?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('audit', () => {
+  it('passes on an honest log and checks everything', async () => {
+    const r = await audit(svc.url, { aggregator: svc.aggregator.did });
+    expect(r.failures).toEqual([]);
+    expect(r).toMatchObject({ ok: true, organisations: 2, entries: 10, submissions: 2, provenEntries: 10 });
+    expect(r.batches).toBe(3);
+    // The same through the command line (asynchronously: the server runs in this process).
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', svc.url, '--json', '--aggregator', svc.aggregator.did], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, entries: 10, batches: 3 });
+  }, 60_000);
+
+  it('detects a pinned aggregator key that is not the server\'s', async () => {
+    const r = await audit(svc.url, { aggregator: didFromPublicKey(generateKeyPair().publicKey) });
+    expect(r.ok).toBe(false);
+    expect(r.failures.join('\n')).toMatch(/signature by the aggregator does not verify/);
+  });
+
+  it('detects a tampered batch proof', async () => {
+    await restartWith(async (store) => {
+      const b = (await store.get<{ proof: { pi_a: string[]; pi_c: string[] } }>('batches', numKey(2)))!;
+      b.proof.pi_a = b.proof.pi_c;
+      await store.write([{ type: 'put', sub: 'batches', key: numKey(2), value: b }]);
+    });
+    const r = await audit(svc.url, { aggregator: svc.aggregator.did });
+    expect(r.ok).toBe(false);
+    expect(r.failures).toContain('batch 2: the proof does not verify');
+  }, 60_000);
+
+  it('detects a tampered log entry', async () => {
+    await restartWith(async (store) => {
+      const e = (await store.get<{ commitment: string }>('entries', numKey(3)))!;
+      e.commitment = (BigInt(e.commitment) + 1n).toString();
+      await store.write([{ type: 'put', sub: 'entries', key: numKey(3), value: e }]);
+    });
+    const r = await audit(svc.url, { aggregator: svc.aggregator.did });
+    expect(r.ok).toBe(false);
+    expect(r.failures).toContain('entry 3: commitment differs from what the organisation signed');
+    expect(r.failures.some((f) => /batch 1: its chain is not the chain/.test(f))).toBe(true);
+  }, 60_000);
+});
