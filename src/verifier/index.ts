@@ -6,3 +6,4 @@
 export { createVerifier, verificationKeyHash, type Expectations, type ReasonCode, type VerificationResult, type Verifier, type VerifierOptions } from './presentation.ts';
 export { verifyGroth16, verifyGroth16Batch, type Groth16ProofJson, type Groth16VerificationKey } from './groth16.ts';
 export { BUNDLED_KEYS } from './keys.ts';
+export { checkTrustGate, createTrustProvider, type TrustProviderOptions } from './gate.ts';

@@ -140,6 +140,32 @@ describe('verifyPresentation', () => {
   });
 });
 
+describe('policy-gate adapters', () => {
+  it('getTrustScore is the proven minimum on 0..1, and 0 without a valid presentation', async () => {
+    const { createTrustProvider } = await import('../../src/verifier/gate.ts');
+    const getTrustScore = createTrustProvider({
+      verifier: verifier(),
+      presentationOf: (a) => (a === agentDid ? presentation : undefined),
+      expectationsFor: () => ({ context: { nonce: 'nonce-1', audience: 'https://gateway.example' }, maxAgeS: 3600 }),
+    });
+    expect(await getTrustScore(agentDid)).toBe(provenScore / 1000);
+    expect(await getTrustScore(didFromPublicKey(generateKeyPair().publicKey))).toBe(0);
+    const wrongContext = createTrustProvider({ verifier: verifier(), presentationOf: () => presentation, expectationsFor: () => ({ context: { nonce: 'other', audience: 'x' }, maxAgeS: 3600 }) });
+    expect(await wrongContext(agentDid)).toBe(0);
+  });
+
+  it('checkTrustGate allows the tiers the proof reaches and no higher', async () => {
+    const { checkTrustGate } = await import('../../src/verifier/gate.ts');
+    const { tier } = await import('../../src/crypto/score-policy.ts');
+    const e = { agent: agentDid, context: { nonce: 'nonce-1', audience: 'https://gateway.example' }, maxAgeS: 3600 };
+    const reached = tier(BigInt(provenScore));
+    expect(await checkTrustGate(verifier(), presentation, reached, e)).toEqual({ allowed: true, reason: 'ok' });
+    expect(await checkTrustGate(verifier(), presentation, 'untrusted', e)).toEqual({ allowed: true, reason: 'ok' });
+    expect(await checkTrustGate(verifier(), presentation, 'verified partner', e)).toEqual({ allowed: false, reason: 'score_below_expected' });
+    await expect(checkTrustGate(verifier(), presentation, 'gold' as never, e)).rejects.toThrow(RangeError);
+  });
+});
+
 describe('independent check', () => {
   it("the presentation's proof verifies with the snarkjs command line and the committed verification key", async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
