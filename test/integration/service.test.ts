@@ -214,6 +214,24 @@ describe('aggregator service', () => {
     }, 120_000);
   });
 
+  it('clients: OrgClient checks its receipt and inclusion; AgentClient obtains a presentation', async () => {
+    const { OrgClient, ClientError } = await import('../../src/client/org-client.ts');
+    const { AgentClient } = await import('../../src/client/agent-client.ts');
+    const org = new OrgClient(orgs[1]!.secretKey, svc.url, svc.aggregator.did);
+    const sub = await org.submit([{ agent: agentDid(5), epoch: 9, kept: 4, broken: 0, violations: 0 }]);
+    expect(await org.checkInclusion(sub)).toBe(true);
+    expect(await org.checkInclusion({ ...sub, commitments: ['1'] })).toBe(false);
+    const pinnedWrong = new OrgClient(orgs[1]!.secretKey, svc.url, didFromPublicKey(generateKeyPair().publicKey));
+    await expect(pinnedWrong.submit([{ agent: agentDid(5), epoch: 9, kept: 1, broken: 0, violations: 0 }])).rejects.toThrow(/pinned aggregator/);
+    await svc.aggregator.drain(60_000);
+    const agent = new AgentClient(agents[5]!.secretKey, svc.url);
+    const context = { nonce: 'client', audience: 'a', expiry: Math.floor(Date.now() / 1000) + 300 };
+    const p = (await agent.present({ minScore: 0, context })) as { publicSignals: string[] };
+    expect(p.publicSignals).toHaveLength(7);
+    await expect(agent.present({ minScore: 999, context })).rejects.toMatchObject({ code: 'predicate_false', status: 422 });
+    expect(ClientError).toBeDefined();
+  }, 120_000);
+
   it('serves health, metrics and an OpenAPI document; unknown routes are problem+json 404s', async () => {
     expect((await call('GET', '/v1/health')).json.status).toBe('ok');
     const m = await fetch(svc.url + '/metrics').then((r) => r.text());

@@ -1,0 +1,94 @@
+/**
+ * OrgClient: what an organisation runs. It holds the organisation's key, builds records with
+ * fresh salts, signs submissions, submits them, and checks what comes back: the receipt's
+ * signature by the pinned aggregator and, on request, the inclusion of its entries in a
+ * signed tree head.
+ * @module
+ */
+import { signingBytes } from '../crypto/canonical.ts';
+import { publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
+import { didFromPublicKey, publicKeyFromDid } from '../crypto/identity.ts';
+import { canonicalJson } from '../crypto/canonical.ts';
+import { leafHash, verifyInclusion } from '../log/merkle-log.ts';
+import { buildSubmission, type RecordInput } from './submission.ts';
+
+export interface Receipt {
+  body: { org: string; firstIndex: number; count: number; treeHead: { size: number; root: string; timestamp: number }; deadline: number };
+  signer: string;
+  signature: string;
+}
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+async function request<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : undefined;
+  if (!res.ok) throw new ClientError(res.status, body?.code ?? 'http_error', body?.detail ?? `HTTP ${res.status}`);
+  return body as T;
+}
+
+export class OrgClient {
+  readonly did: string;
+  constructor(
+    private readonly secretKey: Uint8Array,
+    readonly url: string,
+    /** The aggregator's did:key, pinned out of band. */
+    readonly aggregator: string,
+  ) {
+    this.did = didFromPublicKey(publicKeyOf(secretKey));
+  }
+
+  /**
+   * Signs and submits records; returns the receipt after checking its signature.
+   * @throws ClientError with the server's problem code; Error if the receipt is not signed by the pinned aggregator.
+   */
+  async submit(records: readonly RecordInput[]): Promise<{ receipt: Receipt; commitments: string[]; nonce: string }> {
+    const body = buildSubmission(this.secretKey, records);
+    const receipt = await request<Receipt>(`${this.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (receipt.signer !== this.aggregator || !verifyStrict(fromHex(receipt.signature), signingBytes('receipt', receipt.body), publicKeyFromDid(this.aggregator))) {
+      throw new Error('the receipt is not signed by the pinned aggregator');
+    }
+    if (receipt.body.org !== this.did || receipt.body.count !== records.length) throw new Error('the receipt does not acknowledge this submission');
+    return { receipt, commitments: body.records.map((r) => r.commitment), nonce: body.nonce };
+  }
+
+  /**
+   * Checks that the receipt's entries are in the log under a fresh signed tree head.
+   * @returns true iff every entry's audit path verifies against the signed head.
+   */
+  async checkInclusion(submitted: { receipt: Receipt; commitments: string[]; nonce: string }): Promise<boolean> {
+    const head = await request<{ body: { size: number; root: string }; signer: string; signature: string }>(`${this.url}/v1/log/head`);
+    if (head.signer !== this.aggregator || !verifyStrict(fromHex(head.signature), signingBytes('tree-head', head.body), publicKeyFromDid(this.aggregator))) return false;
+    const { firstIndex, count } = submitted.receipt.body;
+    for (let k = 0; k < count; k++) {
+      const index = firstIndex + k;
+      const leaf = leafHash(new TextEncoder().encode(canonicalJson({ commitment: submitted.commitments[k], org: this.did, orgIndex: await this.orgIndex(), submission: `${this.did}/${submitted.nonce}` })));
+      const proof = await request<{ path: string[] }>(`${this.url}/v1/log/inclusion?index=${index}&size=${head.body.size}`);
+      if (!verifyInclusion(leaf, index, head.body.size, proof.path.map(fromHex), fromHex(head.body.root))) return false;
+    }
+    return true;
+  }
+
+  private index?: number;
+  private async orgIndex(): Promise<number> {
+    if (this.index === undefined) {
+      const orgs = await request<Array<{ did: string; index: number }>>(`${this.url}/v1/orgs`);
+      const me = orgs.find((o) => o.did === this.did);
+      if (!me) throw new Error('this organisation is not registered');
+      this.index = me.index;
+    }
+    return this.index;
+  }
+}
