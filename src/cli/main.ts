@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line. This version has `serve`, `keygen`, `org add`, `audit` and
- * `verify`; the rest of the CLI (submit, prove, demo) is tracked in the issues.
+ * The zktrust command line: serve, keygen, org add, submit, prove, verify, audit, setup, demo.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  * @module
  */
@@ -106,7 +105,90 @@ program
     process.exit(result.ok ? 0 : 1);
   });
 
-program.parseAsync().catch((e: Error) => {
-  console.error(`zktrust: ${e.message}`);
+/** A secret key from --key (hex) or --key-file (the JSON that `keygen` prints). */
+async function secretKeyOf(o: { key?: string; keyFile?: string }): Promise<Uint8Array> {
+  let hex = o.key;
+  if (!hex && o.keyFile) {
+    const { readFile } = await import('node:fs/promises');
+    hex = (JSON.parse(await readFile(o.keyFile, 'utf8')) as { secretKey?: string }).secretKey;
+  }
+  if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error('a 32-byte secret key is required (--key <hex> or --key-file <keygen JSON>)');
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+program
+  .command('submit <records>')
+  .description('sign and submit outcome records (JSON lines: {"agent","epoch","kept","broken","violations","scope"?}) as an organisation')
+  .option('--key <hex>', "the organisation's secret key")
+  .option('--key-file <file>', 'a key file made by keygen')
+  .requiredOption('--aggregator <did>', 'the aggregator did:key that must sign receipts')
+  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
+  .option('--check-inclusion', 'check every entry against a signed tree head')
+  .option('--json', 'print receipts as JSON')
+  .action(async (file: string, o: { key?: string; keyFile?: string; aggregator: string; url: string; checkInclusion?: boolean; json?: boolean }) => {
+    const { readFile } = await import('node:fs/promises');
+    const { OrgClient } = await import('../client/org-client.ts');
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    const records = lines.map((l, i) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        throw new Error(`${file}:${i + 1}: not valid JSON`);
+      }
+    });
+    const client = new OrgClient(await secretKeyOf(o), o.url, o.aggregator);
+    const receipts = [];
+    for (let i = 0; i < records.length; i += 1000) {
+      const sub = await client.submit(records.slice(i, i + 1000));
+      const included = o.checkInclusion ? await client.checkInclusion(sub) : undefined;
+      receipts.push({ ...sub.receipt.body, included });
+      if (!o.json) console.error(`submitted ${Math.min(records.length, i + 1000)}/${records.length} records (entries ${sub.receipt.body.firstIndex}..${sub.receipt.body.firstIndex + sub.receipt.body.count - 1})${included === undefined ? '' : included ? ', inclusion verified' : ', INCLUSION FAILED'}`);
+      if (included === false) process.exitCode = 1;
+    }
+    if (o.json) console.log(JSON.stringify(receipts, null, 2));
+  });
+
+program
+  .command('prove')
+  .description("as an agent, obtain a threshold presentation for a verifier's context")
+  .option('--key <hex>', "the agent's secret key")
+  .option('--key-file <file>', 'a key file made by keygen')
+  .requiredOption('--min-score <n>', 'the score to prove at least', Number)
+  .option('--min-records <n>', 'records to prove at least', Number, 0)
+  .option('--min-orgs <n>', 'distinct organisations to prove at least', Number, 0)
+  .requiredOption('--nonce <nonce>', "the verifier's nonce")
+  .requiredOption('--audience <audience>', "the verifier's audience")
+  .option('--expires-in <seconds>', 'validity of the presentation', Number, 600)
+  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
+  .option('--out <file>', 'write the presentation here instead of stdout')
+  .action(async (o: { key?: string; keyFile?: string; minScore: number; minRecords: number; minOrgs: number; nonce: string; audience: string; expiresIn: number; url: string; out?: string }) => {
+    const { AgentClient } = await import('../client/agent-client.ts');
+    const client = new AgentClient(await secretKeyOf(o), o.url);
+    const presentation = await client.present({
+      minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs,
+      context: { nonce: o.nonce, audience: o.audience, expiry: Math.floor(Date.now() / 1000) + o.expiresIn },
+    });
+    const text = JSON.stringify(presentation, null, 2);
+    if (o.out) await (await import('node:fs/promises')).writeFile(o.out, text + '\n');
+    else console.log(text);
+  });
+
+program
+  .command('setup')
+  .description('build circuits and development keys for a configuration (see docs/keys.md for the ceremony)')
+  .option('--config <name>', 'test or production', 'production')
+  .action(async (o: { config: string }) => {
+    await ensureArtifacts(o.config, { update: true, onProgress: (m) => console.error(m) });
+  });
+
+program
+  .command('demo')
+  .description('run the end-to-end demonstration (3 organisations, 20 agents)')
+  .action(async () => {
+    await import('../../scripts/demo.ts');
+  });
+
+program.parseAsync().catch((e: Error & { code?: string }) => {
+  console.error(`zktrust: ${e.code ? `${e.code}: ` : ''}${e.message}`);
   process.exit(1);
 });
