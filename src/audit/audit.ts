@@ -18,7 +18,7 @@ import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
-import { MerkleLog, leafHash } from '../log/merkle-log.ts';
+import { MerkleLog, leafHash, verifyConsistency } from '../log/merkle-log.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 
 export interface AuditOptions {
@@ -26,6 +26,8 @@ export interface AuditOptions {
   aggregator?: string;
   /** Pin the batch circuit's verification key; by default the one the server serves. */
   batchVerificationKey?: Groth16VerificationKey;
+  /** A tree head seen earlier (size and hex root): the log must have grown from it (RFC 9162 consistency). */
+  previousHead?: { size: number; root: string };
   fetch?: typeof fetch;
   onProgress?: (msg: string) => void;
 }
@@ -92,6 +94,16 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   if (entries.length !== head.body.size || Buffer.from(merkle.root()).toString('hex') !== head.body.root) fail('tree head: the root recomputed from the entries differs from the signed head');
   type SubmissionRecord = { org: string; nonce: string; timestamp: number; commitments: string[]; signature: string; firstIndex: number };
   const submissions = new Map<string, SubmissionRecord>();
+  if (opts.previousHead) {
+    const { size, root: prevRoot } = opts.previousHead;
+    if (size > head.body.size) fail(`tree head: the log shrank from ${size} to ${head.body.size} entries`);
+    else if (size > 0) {
+      const c = await get<{ proof?: string[] }>(`/v1/log/consistency?first=${size}&second=${head.body.size}`);
+      const ok = c.status === 200 && verifyConsistency(size, head.body.size, fromHex(prevRoot), fromHex(head.body.root), (c.body.proof ?? []).map(fromHex));
+      // Independently of the server's proof, the earlier head must be the root of our first `size` entries.
+      if (!ok || Buffer.from(merkle.root(Math.min(size, merkle.size))).toString('hex') !== prevRoot) fail(`tree head: not consistent with the earlier head of size ${size}`);
+    }
+  }
   for (const e of entries) {
     if (e.index !== entries.indexOf(e)) fail(`entry ${e.index}: out of place`);
     if (indexOf.get(e.org) !== e.orgIndex) fail(`entry ${e.index}: orgIndex ${e.orgIndex} is not ${e.org}'s registry index`);

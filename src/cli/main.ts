@@ -68,10 +68,14 @@ program
   .command('audit <url>')
   .description('re-check an aggregator from scratch: registry, org signatures, tree head, every batch proof and the chain from genesis')
   .option('--aggregator <did>', 'pin the aggregator key (did:key)')
+  .option('--previous-head <size:root>', 'a tree head seen earlier, which the log must extend')
   .option('--json', 'print the report as JSON')
-  .action(async (url: string, o: { aggregator?: string; json?: boolean }) => {
+  .action(async (url: string, o: { aggregator?: string; previousHead?: string; json?: boolean }) => {
     const { audit } = await import('../audit/audit.ts');
-    const report = await audit(url, { aggregator: o.aggregator, onProgress: o.json ? undefined : (m) => console.error(m) });
+    const m = o.previousHead ? /^(\d+):([0-9a-f]{64})$/.exec(o.previousHead) : undefined;
+    if (o.previousHead && !m) throw new Error('--previous-head must be <size>:<64 hex digits>');
+    const previousHead = m ? { size: Number(m[1]), root: m[2]! } : undefined;
+    const report = await audit(url, { aggregator: o.aggregator, previousHead, onProgress: o.json ? undefined : (msg) => console.error(msg) });
     if (o.json) console.log(JSON.stringify(report, null, 2));
     else {
       console.log(`aggregator ${report.aggregator}: ${report.organisations} organisations, ${report.entries} entries in ${report.submissions} submissions, ${report.batches} batches proving ${report.provenEntries} entries`);

@@ -14,6 +14,8 @@ import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { Store, numKey } from '../../src/store/db.ts';
 import { ROOT } from '../helpers/circuit.ts';
+import { MerkleLog, leafHash } from '../../src/log/merkle-log.ts';
+import { canonicalJson } from '../../src/crypto/canonical.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -59,6 +61,22 @@ describe('audit', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', svc.url, '--json', '--aggregator', svc.aggregator.did], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, entries: 10, batches: 3 });
   }, 60_000);
+
+  it('checks that the log extends an earlier tree head', async () => {
+    const head = (await (await fetch(`${svc.url}/v1/log/head`)).json()) as { body: { size: number; root: string } };
+    const sameEarlier = await audit(svc.url, { aggregator: svc.aggregator.did, previousHead: { size: 4, root: '' } });
+    expect(sameEarlier.failures.join('\n')).toMatch(/not consistent with the earlier head of size 4/);
+    expect((await audit(svc.url, { aggregator: svc.aggregator.did, previousHead: head.body })).ok).toBe(true);
+    // An honest earlier head: the root of the first 4 entries.
+    const entries = (await (await fetch(`${svc.url}/v1/log/entries?start=0&end=4`)).json()) as Array<{ commitment: string; org: string; orgIndex: number; submission: string }>;
+    const early = new MerkleLog();
+    for (const e of entries) early.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
+    expect((await audit(svc.url, { aggregator: svc.aggregator.did, previousHead: { size: 4, root: Buffer.from(early.root()).toString('hex') } })).ok).toBe(true);
+    const forked = await audit(svc.url, { aggregator: svc.aggregator.did, previousHead: { size: head.body.size, root: '00'.repeat(32) } });
+    expect(forked.ok).toBe(false);
+    const grown = await audit(svc.url, { aggregator: svc.aggregator.did, previousHead: { size: head.body.size + 5, root: head.body.root } });
+    expect(grown.failures.join('\n')).toMatch(/shrank/);
+  });
 
   it('detects a pinned aggregator key that is not the server\'s', async () => {
     const r = await audit(svc.url, { aggregator: didFromPublicKey(generateKeyPair().publicKey) });
