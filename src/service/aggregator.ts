@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
-import type { OutcomeRecord } from '../crypto/commitment.ts';
+import { recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
 import { contextHash } from '../crypto/context.ts';
 import { assertValidPublicKey, publicKeyOf, sign, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
@@ -29,7 +29,8 @@ import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
-import { fastCommitment, identityOfDid, initFastHash } from './fast-hash.ts';
+import { CommitmentPool } from './commitment-pool.ts';
+import { identityOfDid, initFastHash } from './fast-hash.ts';
 import * as v from './validate.ts';
 
 export interface AggregatorConfig {
@@ -152,6 +153,7 @@ export class Aggregator {
   private readonly batchCircuit: LoadedCircuit;
   private readonly thresholdCircuit: LoadedCircuit;
   private batchProver?: ProverProcess;
+  private commitmentPool?: CommitmentPool;
   private thresholdProver?: ProverProcess;
   private entries: StoredEntry[] = [];
   private proven = 0;
@@ -200,6 +202,7 @@ export class Aggregator {
   }
 
   private async startProvers(): Promise<void> {
+    this.commitmentPool = await CommitmentPool.start();
     this.batchProver = await ProverProcess.start([
       { circuit: 'batch-update', wasmPath: this.batchCircuit.wasmPath, zkeyPath: this.batchCircuit.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS },
     ]);
@@ -396,8 +399,10 @@ export class Aggregator {
         violations: BigInt(r.opening.violations), scope: BigInt(r.opening.scope), salt: BigInt(r.opening.salt),
       };
       parsed.push(record);
-      const c = fastCommitment(record);
-      if (c !== r.commitment) throw new ZkTrustError('commitment_mismatch', `records[${i}].commitment is not the commitment of its opening`);
+    }
+    const computed = this.commitmentPool ? await this.commitmentPool.commitments(parsed) : parsed.map((r) => recordCommitment(r));
+    for (const [i, r] of records.entries()) {
+      if (computed[i] !== r.commitment) throw new ZkTrustError('commitment_mismatch', `records[${i}].commitment is not the commitment of its opening`);
     }
     const submissionId = `${orgDid}/${nonce}`;
     return this.appendLock.run(async () => {
@@ -671,6 +676,7 @@ export class Aggregator {
     this.wake?.();
     await this.batchProver?.close();
     await this.thresholdProver?.close();
+    await this.commitmentPool?.close();
     await this.loop?.catch(() => undefined);
     await this.store.close();
   }
