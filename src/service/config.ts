@@ -2,6 +2,7 @@
  * Service configuration from environment variables, with documented defaults (README).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { configuration } from '../../scripts/lib/build-circuits.ts';
 import type { AggregatorConfig } from './aggregator.ts';
 
@@ -22,8 +23,43 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   return n;
 }
 
-/** Reads the configuration; throws an Error naming the variable for an invalid value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+/** Every setting, by its environment variable name (also the keys of a configuration file). */
+export const SETTINGS = [
+  'HOST', 'PORT', 'ZKTRUST_DATA_DIR', 'ZKTRUST_CIRCUITS', 'ZKTRUST_BATCH_MAX_WAIT_MS', 'ZKTRUST_RECEIPT_DEADLINE_MS',
+  'ZKTRUST_TIMESTAMP_WINDOW_MS', 'ZKTRUST_MAX_RECORDS', 'ZKTRUST_CHALLENGE_TTL_MS', 'ZKTRUST_MAX_CONTEXT_LIFETIME_S',
+  'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
+] as const;
+
+/**
+ * Settings from the JSON file named by ZKTRUST_CONFIG (keys as in SETTINGS, values strings or
+ * numbers), under the environment: a variable set in the environment wins over the file.
+ * @throws Error naming the file and key for an unreadable file, an unknown key or a bad value.
+ */
+function withFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const path = env.ZKTRUST_CONFIG;
+  if (!path) return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`ZKTRUST_CONFIG ${path}: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`ZKTRUST_CONFIG ${path}: must hold a JSON object`);
+  const fromFile: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(SETTINGS as readonly string[]).includes(k)) throw new Error(`ZKTRUST_CONFIG ${path}: unknown setting ${k}`);
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`ZKTRUST_CONFIG ${path}: ${k} must be a string or a number`);
+    fromFile[k] = String(v);
+  }
+  return { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) };
+}
+
+/**
+ * Reads the configuration from the environment and, if ZKTRUST_CONFIG names one, a JSON file.
+ * @throws Error naming the variable for an invalid value.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const env = withFile(environment);
   const circuits = env.ZKTRUST_CIRCUITS || 'production';
   const { config } = configuration(circuits);
   return {
