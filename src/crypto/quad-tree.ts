@@ -61,6 +61,13 @@ export class QuadTree {
     return this.levels[this.depth]!.get(0) ?? emptyRoot(this.depth);
   }
 
+  /** An independent copy (no hashing). */
+  clone(): QuadTree {
+    const t = new QuadTree(this.depth);
+    this.levels.forEach((m, i) => t.levels[i] = new Map(m));
+    return t;
+  }
+
   private node(level: number, index: number): bigint {
     return this.levels[level]!.get(index) ?? zeroCache[level]!;
   }

@@ -147,7 +147,7 @@ export class Aggregator {
   private readonly store: Store;
   private readonly log = new MerkleLog();
   private working: AgentState;
-  private readonly committed: AgentState;
+  private committed: AgentState;
   private readonly appendLock = new Mutex();
   private readonly policyHash = policyHash(POLICY_V1);
   private readonly batchCircuit: LoadedCircuit;
@@ -227,13 +227,14 @@ export class Aggregator {
     for await (const [, b] of this.store.range<StoredBatch>('batches')) {
       if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
       const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
-      buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
       buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
       if (BigInt(b.checkpoint.body.stateRoot) !== this.committed.root) throw new ZkTrustError('internal', `replayed state does not reach checkpoint ${b.sequence}`);
       this.proven = b.toIndex;
       this.sequence = b.sequence;
       this.latest = b.checkpoint;
     }
+    // The working state starts as a copy of the committed one (replaying twice would double the cost).
+    this.working = this.committed.clone();
   }
 
   private async appliedEntries(from: number, to: number): Promise<AppliedEntry[]> {
@@ -533,10 +534,7 @@ export class Aggregator {
   }
 
   private async resetWorking(): Promise<void> {
-    const fresh = new AgentState(this.working.shape);
-    const applied = await this.appliedEntries(0, this.proven);
-    for (let i = 0; i < applied.length; i += this.config.batchSize) buildBatch(fresh, applied.slice(i, i + this.config.batchSize), this.config.batchSize, this.policyHash);
-    this.working = fresh;
+    this.working = this.committed.clone();
   }
 
   private async proveNextBatch(): Promise<void> {

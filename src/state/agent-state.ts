@@ -92,12 +92,12 @@ export function genesisRoot(shape: StateShape): bigint {
 
 export class AgentState {
   readonly shape: StateShape;
-  private readonly tree: QuadTree;
-  private readonly leaves: AgentLeaf[] = [];
-  private readonly orgSets: QuadTree[] = [];
-  private readonly indexOf = new Map<bigint, number>();
+  private tree: QuadTree;
+  private leaves: AgentLeaf[] = [];
+  private orgSets: QuadTree[] = [];
+  private indexOf = new Map<bigint, number>();
   // Agents in increasing order, for finding the low leaf of a new agent.
-  private readonly sorted: bigint[] = [];
+  private sorted: bigint[] = [];
   /** The log hash chain after the last applied entry. */
   chain: bigint = GENESIS_CHAIN;
   /** Number of log entries applied. */
@@ -113,6 +113,20 @@ export class AgentState {
 
   get root(): bigint {
     return this.tree.root;
+  }
+
+  /** An independent copy of the state (no hashing): cheaper than replaying the log. */
+  clone(): AgentState {
+    const c = new AgentState(this.shape);
+    const self = c as unknown as { tree: QuadTree; leaves: AgentLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] };
+    self.tree = this.tree.clone();
+    self.leaves = this.leaves.map((l) => ({ ...l }));
+    self.orgSets = this.orgSets.map((t) => t.clone());
+    self.indexOf = new Map(this.indexOf);
+    self.sorted = [...this.sorted];
+    c.chain = this.chain;
+    c.applied = this.applied;
+    return c;
   }
 
   /** Number of agents (the sentinel excluded). */

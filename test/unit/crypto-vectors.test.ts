@@ -121,3 +121,23 @@ describe('the service hasher', () => {
     }
   });
 });
+
+describe('AgentState.clone', () => {
+  it('is independent of the original and equal to it', async () => {
+    const { AgentState } = await import('../../src/state/agent-state.ts');
+    const s = new AgentState({ agentDepth: 3, orgDepth: 2 });
+    const rec = (agent: bigint, org: bigint, i: number) => ({ record: { agent, org, epoch: 1n, kept: 2n, broken: 1n, violations: 0n, scope: 0n, salt: BigInt(i + 1) }, orgIndex: i % 3 });
+    s.apply(rec(50n, 7n, 0));
+    s.apply(rec(20n, 8n, 1));
+    const c = s.clone();
+    expect(c.root).toBe(s.root);
+    expect(c.chain).toBe(s.chain);
+    const a = c.apply(rec(35n, 9n, 2));
+    const b = s.apply(rec(35n, 9n, 2));
+    expect(a).toEqual(b);
+    expect(c.root).toBe(s.root);
+    c.apply(rec(50n, 9n, 2));
+    expect(c.root).not.toBe(s.root);
+    expect(s.lookup(50n)!.leaf.records).toBe(1n);
+  });
+});
