@@ -41,7 +41,10 @@ export const PUBLIC_SIGNALS: Record<CircuitName, readonly string[]> = {
 export interface EnsureOptions {
   /** Rewrite the manifest when sources changed (npm run setup); otherwise refuse. */
   update?: boolean;
+  /** A line per step: compiling, compiled (constraints, time), keys done. */
   onProgress?: (msg: string) => void;
+  /** Counts within key generation, for progress bars: `phase` (e.g. "G1 points") done of total. */
+  onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void;
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
@@ -90,6 +93,7 @@ export async function ensureArtifacts(config: string, opts: EnsureOptions = {}):
       zkeyPath: paths.zkey,
       seed: DEV_SEED,
       onProgress: (phase, done, total) => {
+        opts.onKeyProgress?.(`${config}/${circuit}`, phase, done, total);
         const pct = Math.floor((100 * done) / total);
         if (pct >= lastPct + 25 || pct === 100) {
           lastPct = pct === 100 ? -10 : pct;

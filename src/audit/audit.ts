@@ -29,8 +29,18 @@ export interface AuditOptions {
   /** A tree head seen earlier (size and hex root): the log must have grown from it (RFC 9162 consistency). */
   previousHead?: { size: number; root: string };
   fetch?: typeof fetch;
+  /** A line at the end of each step (registry, entries, submissions, batches). */
   onProgress?: (msg: string) => void;
+  /**
+   * Counts within a step, for progress bars: log entries fetched, entries checked against their
+   * organisation-signed submissions, batch proofs verified (out of the latest checkpoint's
+   * sequence, as the server announces it). Called often; throttle the display.
+   */
+  onCount?: (step: AuditStep, done: number, total: number) => void;
 }
+
+/** The counted steps of an audit. */
+export type AuditStep = 'entries' | 'signatures' | 'batches';
 
 export interface AuditReport {
   ok: boolean;
@@ -58,6 +68,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     return { status: r.status, body: (await r.json()) as T };
   };
   const log = opts.onProgress ?? (() => {});
+  const count = opts.onCount ?? (() => {});
   const failures: string[] = [];
   const fail = (m: string) => failures.push(m);
 
@@ -87,8 +98,9 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   const entries: Array<{ index: number; commitment: string; org: string; orgIndex: number; submission: string }> = [];
   for (let start = 0; start < head.body.size; start += 1000) {
     entries.push(...(await get<typeof entries>(`/v1/log/entries?start=${start}&end=${Math.min(head.body.size, start + 1000)}`)).body);
-    log(`entries: ${entries.length} / ${head.body.size}`);
+    count('entries', entries.length, head.body.size);
   }
+  log(`entries: ${entries.length} / ${head.body.size} fetched`);
   const merkle = new MerkleLog();
   for (const e of entries) merkle.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
   if (entries.length !== head.body.size || Buffer.from(merkle.root()).toString('hex') !== head.body.root) fail('tree head: the root recomputed from the entries differs from the signed head');
@@ -104,8 +116,8 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
       if (!ok || Buffer.from(merkle.root(Math.min(size, merkle.size))).toString('hex') !== prevRoot) fail(`tree head: not consistent with the earlier head of size ${size}`);
     }
   }
-  for (const e of entries) {
-    if (e.index !== entries.indexOf(e)) fail(`entry ${e.index}: out of place`);
+  for (const [i, e] of entries.entries()) {
+    if (e.index !== i) fail(`entry ${e.index}: out of place`);
     if (indexOf.get(e.org) !== e.orgIndex) fail(`entry ${e.index}: orgIndex ${e.orgIndex} is not ${e.org}'s registry index`);
     let s = submissions.get(e.submission);
     if (!s) {
@@ -120,6 +132,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
       if (s.org !== e.org || !verifyStrict(fromHex(s.signature), signed, publicKeyFromDid(s.org))) fail(`submission ${e.submission}: the organisation's signature does not verify`);
     }
     if (s.commitments[e.index - s.firstIndex] !== e.commitment) fail(`entry ${e.index}: commitment differs from what the organisation signed`);
+    count('signatures', i + 1, entries.length);
   }
   log(`submissions: ${submissions.size} checked`);
 
@@ -129,6 +142,9 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   let chain = GENESIS_CHAIN;
   let next = 0;
   let seq = 1;
+  // Only for progress: how many batches the server says there are. The loop below does not trust it.
+  const latest = await get<Signed<{ sequence: number }>>('/v1/checkpoints/latest');
+  const announced = latest.status === 200 ? latest.body.body.sequence : 0;
   for (; ; seq++) {
     const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string }> }>(`/v1/batches/${seq}`);
     if (r.status === 404) break;
@@ -154,6 +170,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     if (!valid) fail(`batch ${seq}: the proof does not verify`);
     root = newRoot ?? root;
     next = b.toIndex;
+    count('batches', seq, Math.max(seq, announced));
   }
   log(`batches: ${seq - 1} checked, ${next} entries proven`);
   return { ok: failures.length === 0, aggregator, organisations: orgs.length, entries: entries.length, submissions: submissions.size, batches: seq - 1, provenEntries: next, failures };

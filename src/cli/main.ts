@@ -1,18 +1,30 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line: serve, keygen, org add, submit, prove, verify, audit, setup, demo.
+ * The zktrust command line: serve, info, keygen, org add, submit, prove, verify, audit, setup, demo.
+ * Results go to stdout (JSON with --json); progress and errors to stderr, progress bars only
+ * when stderr is a terminal and never with --json.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  * @module
  */
 import { Command } from 'commander';
+import { ensureArtifacts } from '../../scripts/lib/ensure-artifacts.ts';
 import { generateKeyPair } from '../crypto/ed25519.ts';
 import { didFromPublicKey } from '../crypto/identity.ts';
-import { ensureArtifacts } from '../../scripts/lib/ensure-artifacts.ts';
 import { loadConfig } from '../service/config.ts';
 import { jsonLogger, startService } from '../service/server.ts';
+import { describeError, UsageError } from './errors.ts';
+import { DEFAULT_URL, adminToken, integer, secretKeyOf } from './options.ts';
+import { Progress, withSpinner } from './progress.ts';
+import type { SubmitOptions } from './submit-command.ts';
 
 const program = new Command();
-program.name('zktrust').description('Cross-organisation trust scores for AI agents, proven in zero knowledge').showHelpAfterError();
+// Inherited by every subcommand defined below: usage errors throw (exit 2 in the handler at the end).
+program
+  .name('zktrust')
+  .description('Cross-organisation trust scores for AI agents, proven in zero knowledge')
+  .exitOverride()
+  .showHelpAfterError('(add --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(`zktrust: ${str.replace(/^error: /, '')}`) });
 
 program
   .command('serve')
@@ -36,6 +48,22 @@ program
   });
 
 program
+  .command('info [field]')
+  .description("what a running aggregator says about itself (GET /v1/health); with a field name (e.g. aggregator), print only that value")
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--json', 'print the whole answer as JSON')
+  .action(async (field: string | undefined, o: { url: string; json?: boolean }) => {
+    const res = await fetch(`${o.url.replace(/\/$/, '')}/v1/health`);
+    if (!res.ok) throw new Error(`${o.url}/v1/health answered HTTP ${res.status}`);
+    const health = (await res.json()) as Record<string, unknown>;
+    if (field !== undefined) {
+      if (!(field in health)) throw new UsageError(`unknown field ${field}; the aggregator reports ${Object.keys(health).join(', ')}`);
+      console.log(typeof health[field] === 'string' ? health[field] : JSON.stringify(health[field]));
+    } else if (o.json) console.log(JSON.stringify(health, null, 2));
+    else for (const [k, v] of Object.entries(health)) console.log(`${k.padEnd(12)} ${v}`);
+  });
+
+program
   .command('keygen')
   .description('print a new Ed25519 key pair and its did:key (JSON)')
   .action(() => {
@@ -50,40 +78,31 @@ org
   .requiredOption('--name <name>', 'display name')
   .option('--public-key <hex>', 'Ed25519 public key, hex')
   .option('--did <did>', 'did:key of the organisation')
-  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
-  .option('--token <token>', 'admin token (default: ZKTRUST_ADMIN_TOKEN)', process.env.ZKTRUST_ADMIN_TOKEN)
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--token <token>', 'admin token (default: ZKTRUST_ADMIN_TOKEN, else data/admin.token)')
   .action(async (o: { name: string; publicKey?: string; did?: string; url: string; token?: string }) => {
-    if (!o.token) throw new Error('an admin token is required (--token or ZKTRUST_ADMIN_TOKEN)');
+    if (!o.publicKey && !o.did) throw new UsageError('org add needs --public-key <hex> or --did <did:key>');
+    const token = await adminToken(o.token);
     const res = await fetch(`${o.url}/v1/admin/orgs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ name: o.name, ...(o.publicKey ? { publicKey: o.publicKey } : {}), ...(o.did ? { did: o.did } : {}) }),
     });
-    const body = await res.json();
+    const body = (await res.json()) as { code?: string; detail?: string };
+    if (!res.ok) throw Object.assign(new Error(body.detail ?? `HTTP ${res.status}`), { code: body.code ?? 'http_error' });
     console.log(JSON.stringify(body, null, 2));
-    if (!res.ok) process.exitCode = 1;
   });
 
 program
-  .command('audit <url>')
+  .command('audit [url]')
   .description('re-check an aggregator from scratch: registry, org signatures, tree head, every batch proof and the chain from genesis')
   .option('--aggregator <did>', 'pin the aggregator key (did:key)')
   .option('--previous-head <size:root>', 'a tree head seen earlier, which the log must extend')
   .option('--json', 'print the report as JSON')
-  .action(async (url: string, o: { aggregator?: string; previousHead?: string; json?: boolean }) => {
-    const { audit } = await import('../audit/audit.ts');
-    const m = o.previousHead ? /^(\d+):([0-9a-f]{64})$/.exec(o.previousHead) : undefined;
-    if (o.previousHead && !m) throw new Error('--previous-head must be <size>:<64 hex digits>');
-    const previousHead = m ? { size: Number(m[1]), root: m[2]! } : undefined;
-    const report = await audit(url, { aggregator: o.aggregator, previousHead, onProgress: o.json ? undefined : (msg) => console.error(msg) });
-    if (o.json) console.log(JSON.stringify(report, null, 2));
-    else {
-      console.log(`aggregator ${report.aggregator}: ${report.organisations} organisations, ${report.entries} entries in ${report.submissions} submissions, ${report.batches} batches proving ${report.provenEntries} entries`);
-      for (const f of report.failures) console.log(`FAIL ${f}`);
-      console.log(report.ok ? 'audit passed' : `audit failed: ${report.failures.length} problem(s)`);
-    }
+  .action(async (url: string | undefined, o: { aggregator?: string; previousHead?: string; json?: boolean }) => {
+    const { auditCommand } = await import('./audit-command.ts');
     // The verifier's curve keeps worker threads alive: exit explicitly.
-    process.exit(report.ok ? 0 : 1);
+    process.exit(await auditCommand(url ?? DEFAULT_URL, o));
   });
 
 program
@@ -91,34 +110,28 @@ program
   .description('verify a threshold presentation (JSON file) in-process, without a network')
   .requiredOption('--aggregator <did>', 'trusted aggregator did:key (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .requiredOption('--agent <did>', 'the agent the presentation must be about')
-  .requiredOption('--min-score <n>', 'least score accepted', Number)
+  .requiredOption('--min-score <n>', 'least score accepted', integer)
   .requiredOption('--nonce <nonce>', "the verifier's nonce")
   .requiredOption('--audience <audience>', "the verifier's audience")
-  .option('--min-records <n>', 'least number of records', Number)
-  .option('--min-orgs <n>', 'least number of distinct organisations', Number)
-  .option('--max-age <seconds>', 'oldest checkpoint accepted', Number, 86_400)
+  .option('--min-records <n>', 'least number of records', integer)
+  .option('--min-orgs <n>', 'least number of distinct organisations', integer)
+  .option('--max-age <seconds>', 'oldest checkpoint accepted', integer, 86_400)
   .option('--json', 'print the result as JSON')
   .action(async (file: string, o: { aggregator: string[]; agent: string; minScore: number; nonce: string; audience: string; minRecords?: number; minOrgs?: number; maxAge: number; json?: boolean }) => {
     const { readFile } = await import('node:fs/promises');
     const { createVerifier } = await import('../verifier/presentation.ts');
-    const presentation = JSON.parse(await readFile(file, 'utf8'));
-    const result = await createVerifier({ aggregatorKeys: o.aggregator }).verifyPresentation(presentation, {
+    let presentation: unknown;
+    try {
+      presentation = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`${file}: ${e instanceof SyntaxError ? 'not a presentation (invalid JSON)' : (e as Error).message}`);
+    }
+    const result = await createVerifier({ aggregatorKeys: o.aggregator }).verifyPresentation(presentation as never, {
       agent: o.agent, minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs, context: { nonce: o.nonce, audience: o.audience }, maxAgeS: o.maxAge,
     });
     console.log(o.json ? JSON.stringify(result, null, 2) : result.ok ? `valid: score >= ${result.provenMinScore} (${result.tier})` : `invalid: ${result.reason}`);
     process.exit(result.ok ? 0 : 1);
   });
-
-/** A secret key from --key (hex) or --key-file (the JSON that `keygen` prints). */
-async function secretKeyOf(o: { key?: string; keyFile?: string }): Promise<Uint8Array> {
-  let hex = o.key;
-  if (!hex && o.keyFile) {
-    const { readFile } = await import('node:fs/promises');
-    hex = (JSON.parse(await readFile(o.keyFile, 'utf8')) as { secretKey?: string }).secretKey;
-  }
-  if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error('a 32-byte secret key is required (--key <hex> or --key-file <keygen JSON>)');
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
-}
 
 program
   .command('submit <records>')
@@ -126,30 +139,14 @@ program
   .option('--key <hex>', "the organisation's secret key")
   .option('--key-file <file>', 'a key file made by keygen')
   .requiredOption('--aggregator <did>', 'the aggregator did:key that must sign receipts')
-  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
   .option('--check-inclusion', 'check every entry against a signed tree head')
-  .option('--json', 'print receipts as JSON')
-  .action(async (file: string, o: { key?: string; keyFile?: string; aggregator: string; url: string; checkInclusion?: boolean; json?: boolean }) => {
-    const { readFile } = await import('node:fs/promises');
-    const { OrgClient } = await import('../client/org-client.ts');
-    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-    const records = lines.map((l, i) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        throw new Error(`${file}:${i + 1}: not valid JSON`);
-      }
-    });
-    const client = new OrgClient(await secretKeyOf(o), o.url, o.aggregator);
-    const receipts = [];
-    for (let i = 0; i < records.length; i += 1000) {
-      const sub = await client.submit(records.slice(i, i + 1000));
-      const included = o.checkInclusion ? await client.checkInclusion(sub) : undefined;
-      receipts.push({ ...sub.receipt.body, included });
-      if (!o.json) console.error(`submitted ${Math.min(records.length, i + 1000)}/${records.length} records (entries ${sub.receipt.body.firstIndex}..${sub.receipt.body.firstIndex + sub.receipt.body.count - 1})${included === undefined ? '' : included ? ', inclusion verified' : ', INCLUSION FAILED'}`);
-      if (included === false) process.exitCode = 1;
-    }
-    if (o.json) console.log(JSON.stringify(receipts, null, 2));
+  .option('--wait', 'wait until every record is in a proven batch (a checkpoint signed by the aggregator)')
+  .option('--timeout <seconds>', 'give up waiting after this long', integer, 600)
+  .option('--json', 'print receipts as JSON (and the checkpoint with --wait)')
+  .action(async (file: string, o: SubmitOptions) => {
+    const { submitCommand } = await import('./submit-command.ts');
+    process.exitCode = await submitCommand(file, o);
   });
 
 program
@@ -157,24 +154,28 @@ program
   .description("as an agent, obtain a threshold presentation for a verifier's context")
   .option('--key <hex>', "the agent's secret key")
   .option('--key-file <file>', 'a key file made by keygen')
-  .requiredOption('--min-score <n>', 'the score to prove at least', Number)
-  .option('--min-records <n>', 'records to prove at least', Number, 0)
-  .option('--min-orgs <n>', 'distinct organisations to prove at least', Number, 0)
+  .requiredOption('--min-score <n>', 'the score to prove at least', integer)
+  .option('--min-records <n>', 'records to prove at least', integer, 0)
+  .option('--min-orgs <n>', 'distinct organisations to prove at least', integer, 0)
   .requiredOption('--nonce <nonce>', "the verifier's nonce")
   .requiredOption('--audience <audience>', "the verifier's audience")
-  .option('--expires-in <seconds>', 'validity of the presentation', Number, 600)
-  .option('--url <url>', 'aggregator URL', process.env.ZKTRUST_URL ?? 'http://127.0.0.1:8080')
+  .option('--expires-in <seconds>', 'validity of the presentation', integer, 600)
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
   .option('--out <file>', 'write the presentation here instead of stdout')
   .action(async (o: { key?: string; keyFile?: string; minScore: number; minRecords: number; minOrgs: number; nonce: string; audience: string; expiresIn: number; url: string; out?: string }) => {
     const { AgentClient } = await import('../client/agent-client.ts');
     const client = new AgentClient(await secretKeyOf(o), o.url);
-    const presentation = await client.present({
+    const ask = {
       minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs,
       context: { nonce: o.nonce, audience: o.audience, expiry: Math.floor(Date.now() / 1000) + o.expiresIn },
-    });
+    };
+    // The aggregator proves while we wait: a spinner on a terminal, one line otherwise.
+    const presentation = await withSpinner(`proving score >= ${o.minScore}`, () => client.present(ask), {});
     const text = JSON.stringify(presentation, null, 2);
-    if (o.out) await (await import('node:fs/promises')).writeFile(o.out, text + '\n');
-    else console.log(text);
+    if (o.out) {
+      await (await import('node:fs/promises')).writeFile(o.out, text + '\n');
+      console.error(`presentation written to ${o.out}`);
+    } else console.log(text);
   });
 
 program
@@ -182,7 +183,33 @@ program
   .description('build circuits and development keys for a configuration (see docs/keys.md for the ceremony)')
   .option('--config <name>', 'test or production', 'production')
   .action(async (o: { config: string }) => {
-    await ensureArtifacts(o.config, { update: true, onProgress: (m) => console.error(m) });
+    let bar: Progress | undefined;
+    let step = '';
+    const t0 = performance.now();
+    try {
+      await ensureArtifacts(o.config, {
+        update: true,
+        onProgress: (m) => {
+          // Compiling reports nothing until it is done: a spinner with the elapsed time meanwhile.
+          const next = m.endsWith(': compiling') ? new Progress(m) : undefined;
+          if (bar) bar.finish(next ? undefined : m);
+          else if (!next) console.error(m);
+          bar = next?.animate();
+          step = '';
+        },
+        onKeyProgress: (circuit, phase, done, total) => {
+          if (`${circuit} ${phase}` !== step) {
+            bar?.finish();
+            step = `${circuit} ${phase}`;
+            bar = new Progress(`${circuit}: keys: ${phase}`, { total });
+          }
+          bar!.update(done);
+        },
+      });
+    } finally {
+      bar?.stop();
+    }
+    console.error(`${o.config}: circuits and development keys ready, artifacts/manifest.json up to date (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   });
 
 program
@@ -192,7 +219,8 @@ program
     await import('../../scripts/demo.ts');
   });
 
-program.parseAsync().catch((e: Error & { code?: string }) => {
-  console.error(`zktrust: ${e.code ? `${e.code}: ` : ''}${e.message}`);
-  process.exit(1);
+program.parseAsync().catch((e: unknown) => {
+  const { message, exitCode } = describeError(e);
+  if (message) console.error(message);
+  process.exit(exitCode);
 });

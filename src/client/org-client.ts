@@ -18,6 +18,13 @@ export interface Receipt {
   signature: string;
 }
 
+/** A checkpoint as served by GET /v1/checkpoints/latest, signed by the aggregator. */
+export interface SignedCheckpoint {
+  body: { sequence: number; config: string; stateRoot: string; chain: string; logSize: number; policyHash: string; time: number };
+  signer: string;
+  signature: string;
+}
+
 export class ClientError extends Error {
   override name = 'ClientError';
   constructor(
@@ -66,9 +73,10 @@ export class OrgClient {
 
   /**
    * Checks that the receipt's entries are in the log under a fresh signed tree head.
+   * @param onEntry called after each entry checked, with the count so far and the total.
    * @returns true iff every entry's audit path verifies against the signed head.
    */
-  async checkInclusion(submitted: { receipt: Receipt; commitments: string[]; nonce: string }): Promise<boolean> {
+  async checkInclusion(submitted: { receipt: Receipt; commitments: string[]; nonce: string }, onEntry?: (done: number, total: number) => void): Promise<boolean> {
     const head = await request<{ body: { size: number; root: string }; signer: string; signature: string }>(`${this.url}/v1/log/head`);
     if (head.signer !== this.aggregator || !verifyStrict(fromHex(head.signature), signingBytes('tree-head', head.body), publicKeyFromDid(this.aggregator))) return false;
     const { firstIndex, count } = submitted.receipt.body;
@@ -77,8 +85,37 @@ export class OrgClient {
       const leaf = leafHash(new TextEncoder().encode(canonicalJson({ commitment: submitted.commitments[k], org: this.did, orgIndex: await this.orgIndex(), submission: `${this.did}/${submitted.nonce}` })));
       const proof = await request<{ path: string[] }>(`${this.url}/v1/log/inclusion?index=${index}&size=${head.body.size}`);
       if (!verifyInclusion(leaf, index, head.body.size, proof.path.map(fromHex), fromHex(head.body.root))) return false;
+      onEntry?.(k + 1, count);
     }
     return true;
+  }
+
+  /**
+   * Waits until the log entries before `logSize` (for example the last receipt's firstIndex +
+   * count) are in a proven batch: polls the latest checkpoint, whose signature by the pinned
+   * aggregator is checked, until its logSize reaches `logSize`.
+   * @param onPoll called after each poll with the checkpoint's logSize (0 before the first batch).
+   * @returns the signed checkpoint that covers the entries.
+   * @throws Error on timeout or on a checkpoint not signed by the pinned aggregator.
+   */
+  async waitUntilProven(logSize: number, opts: { timeoutMs?: number; pollMs?: number; onPoll?: (provenSize: number) => void } = {}): Promise<SignedCheckpoint> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+    for (;;) {
+      const res = await fetch(`${this.url}/v1/checkpoints/latest`);
+      let provenSize = 0;
+      if (res.status !== 404) {
+        if (!res.ok) throw new ClientError(res.status, 'http_error', `HTTP ${res.status} from /v1/checkpoints/latest`);
+        const c = (await res.json()) as SignedCheckpoint;
+        if (c.signer !== this.aggregator || !verifyStrict(fromHex(c.signature), signingBytes('checkpoint', c.body), publicKeyFromDid(this.aggregator))) {
+          throw new Error('the checkpoint is not signed by the pinned aggregator');
+        }
+        provenSize = c.body.logSize;
+        opts.onPoll?.(provenSize);
+        if (provenSize >= logSize) return c;
+      } else opts.onPoll?.(0);
+      if (Date.now() >= deadline) throw new Error(`timed out waiting for a proven batch: ${provenSize} of ${logSize} log entries proven`);
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    }
   }
 
   private index?: number;

@@ -1,9 +1,13 @@
 /**
- * The zktrust CLI end to end against a real server: keygen, org add, submit (with inclusion
- * checks), prove, verify (valid and invalid, with exit codes).
+ * The zktrust CLI end to end against a real server: info, keygen, org add (token from a flag
+ * or the data directory), submit (with inclusion checks, waiting for the proven batch), prove,
+ * verify (valid and invalid), and its errors: one line, exit code 2 for usage errors and 1
+ * for failures.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,8 +22,12 @@ let svc: RunningService;
 
 // Asynchronous on purpose: the server runs in this process.
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ZKTRUST_URL: svc.url } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ZKTRUST_URL: svc.url, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -55,7 +63,15 @@ describe('zktrust CLI', () => {
     const submitted = await cli('submit', join(dir, 'records.jsonl'), '--key-file', join(dir, 'org.json'), '--aggregator', svc.aggregator.did, '--check-inclusion', '--json');
     expect(submitted.code, submitted.stderr).toBe(0);
     expect(JSON.parse(submitted.stdout)).toMatchObject([{ firstIndex: 0, count: 3, included: true }]);
-    await svc.aggregator.drain(60_000);
+    // With --json: results only on stdout, no progress on stderr.
+    expect(submitted.stderr).toBe('');
+    // --wait returns once a checkpoint signed by the aggregator covers the entries.
+    const waited = await cli('submit', join(dir, 'records.jsonl'), '--key-file', join(dir, 'org.json'), '--aggregator', svc.aggregator.did, '--wait');
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stdout).toBe('');
+    expect(waited.stderr).toMatch(/^submitted 3 records \(log entries 3\.\.5, 1 signed receipt\) in [\d.]+ s\n/);
+    expect(waited.stderr).toMatch(/proven: every record is in a proven batch \(checkpoint \d+, log size 6\)/);
+    expect(svc.aggregator.latestCheckpoint()!.body.logSize).toBeGreaterThanOrEqual(6);
 
     const out = join(dir, 'presentation.json');
     const proved = await cli('prove', '--key-file', join(dir, 'agent.json'), '--min-score', '700', '--nonce', 'n1', '--audience', 'gw', '--out', out);
@@ -69,4 +85,56 @@ describe('zktrust CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/predicate_false/);
   }, 180_000);
+
+  it('info: what the aggregator says about itself, whole or one field', async () => {
+    const did = await cli('info', 'aggregator');
+    expect([did.code, did.stdout]).toEqual([0, `${svc.aggregator.did}\n`]);
+    const json = await cli('info', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', aggregator: svc.aggregator.did, config: 'test' });
+    const unknown = await cli('info', 'colour');
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'zktrust: unknown field colour; the aggregator reports status, aggregator, config, pending, checkpoint, uptimeS\n']);
+  });
+
+  it('org add finds the admin token in the data directory when no flag or variable gives it', async () => {
+    const { publicKey } = JSON.parse((await cli('keygen')).stdout);
+    await mkdir(join(dir, 'tokens'), { recursive: true });
+    await writeFile(join(dir, 'tokens', 'admin.token'), 'cli-token\n');
+    const env = { ZKTRUST_ADMIN_TOKEN: '', ZKTRUST_DATA_DIR: join(dir, 'tokens') };
+    const added = await cliWith(env, 'org', 'add', '--name', 'Beta', '--public-key', publicKey);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ name: 'Beta' });
+    const none = await cliWith({ ...env, ZKTRUST_DATA_DIR: join(dir, 'nowhere') }, 'org', 'add', '--name', 'Gamma', '--public-key', publicKey);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^zktrust: an admin token is required: --token, ZKTRUST_ADMIN_TOKEN, or .*nowhere\/admin\.token/);
+  });
+
+  it('usage errors exit with 2, failures with 1, each with one clear line and no stack trace', async () => {
+    const did = svc.aggregator.did;
+    // A port nobody listens on: one the system just gave out and took back.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const cases: Array<[args: string[], code: number, firstLine: RegExp]> = [
+      [['bogus'], 2, /^zktrust: unknown command 'bogus'$/],
+      [['verify', 'p.json'], 2, /^zktrust: required option '--aggregator <did>' not specified$/],
+      [['verify', 'p.json', '--aggregator', did, '--agent', did, '--min-score', 'high', '--nonce', 'n', '--audience', 'a'], 2, /^zktrust: option '--min-score <n>' argument 'high' is invalid\. must be a non-negative integer\.$/],
+      [['submit', 'records.jsonl', '--aggregator', did], 2, /^zktrust: a 32-byte secret key is required/],
+      [['prove', '--key-file', join(dir, 'no-key.json'), '--min-score', '1', '--nonce', 'n', '--audience', 'a'], 1, /^zktrust: .*no-key\.json: no such file or directory$/],
+      [['audit', '--previous-head', 'yesterday'], 2, /^zktrust: --previous-head must be <size>:<64 hex digits>$/],
+      [['org', 'add', '--name', 'X', '--token', 't'], 2, /^zktrust: org add needs --public-key <hex> or --did <did:key>$/],
+      [['submit', join(dir, 'missing.jsonl'), '--key', '11'.repeat(32), '--aggregator', did], 1, /^zktrust: .*missing\.jsonl: no such file or directory$/],
+      [['org', 'add', '--name', 'X', '--did', 'did:key:zBad', '--token', 'wrong'], 1, /^zktrust: unauthorized: a valid admin token is required$/],
+      [['info', '--url', `http://127.0.0.1:${closed}`], 1, new RegExp(`^zktrust: cannot reach the aggregator \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}\\); check --url or ZKTRUST_URL$`)],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(...args)));
+    for (const [i, [args, code, firstLine]] of cases.entries()) {
+      const r = results[i]!;
+      expect([args.join(' '), r.code, r.stderr.split('\n')[0]]).toEqual([args.join(' '), code, expect.stringMatching(firstLine)]);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
+    const help = await cli('submit', '--help');
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('--wait')]);
+  }, 120_000);
 });
