@@ -186,8 +186,9 @@ program
     let bar: Progress | undefined;
     let step = '';
     const t0 = performance.now();
+    let manifest;
     try {
-      await ensureArtifacts(o.config, {
+      manifest = await ensureArtifacts(o.config, {
         update: true,
         onProgress: (m) => {
           // Compiling reports nothing until it is done: a spinner with the elapsed time meanwhile.
@@ -209,7 +210,10 @@ program
     } finally {
       bar?.stop();
     }
-    console.error(`${o.config}: circuits and development keys ready, artifacts/manifest.json up to date (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const conf = manifest.configurations[o.config]!;
+    for (const [name, c] of Object.entries(conf.circuits)) console.log(`${o.config}/${name}: ${c.constraints} constraints, ${conf.mode === 'dev' ? 'development keys (INSECURE)' : 'ceremony keys'}`);
+    const took = ((performance.now() - t0) / 1000).toFixed(1);
+    console.error(conf.mode === 'dev' ? `${o.config}: circuits and development keys match artifacts/manifest.json (${took} s)` : `${o.config}: ceremony keys are not rebuilt here (docs/keys.md)`);
   });
 
 program
