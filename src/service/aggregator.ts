@@ -16,21 +16,21 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
-import { recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
+import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { contextHash } from '../crypto/context.ts';
 import { assertValidPublicKey, publicKeyOf, sign, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
-import { MerkleLog, leafHash } from '../log/merkle-log.ts';
 import { loadCircuitArtifacts, type LoadedCircuit } from '../prover/artifacts.ts';
 import { ProverProcess } from '../prover/prover-process.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
-import { Store, numKey, type Op } from '../store/db.ts';
-import { CommitmentPool } from './commitment-pool.ts';
-import { identityOfDid, initFastHash } from './fast-hash.ts';
+import { Store, numKey } from '../store/db.ts';
+import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
+import { identityOfDid } from './fast-hash.ts';
+import { Ledger, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import * as v from './validate.ts';
 
 export interface AggregatorConfig {
@@ -60,25 +60,6 @@ interface OrgRecord {
   name: string;
   status: 'active' | 'suspended';
   registeredAt: number;
-}
-
-interface StoredEntry {
-  index: number;
-  commitment: string;
-  org: string;
-  orgIndex: number;
-  submission: string;
-  acceptedAt: number;
-}
-
-interface StoredOpening {
-  agent: string;
-  epoch: number;
-  kept: number;
-  broken: number;
-  violations: number;
-  scope: number;
-  salt: string;
 }
 
 export interface Signed<T> {
@@ -126,6 +107,7 @@ export interface Presentation {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const RECORD_KEYS = ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'] as const;
 
 /** A simple async mutex: one appender at a time keeps log indices dense and ordered. */
 class Mutex {
@@ -145,7 +127,7 @@ export class Aggregator {
   readonly did: string;
   private readonly secretKey: Uint8Array;
   private readonly store: Store;
-  private readonly log = new MerkleLog();
+  private ledger!: Ledger;
   private working: AgentState;
   private committed: AgentState;
   private readonly appendLock = new Mutex();
@@ -153,9 +135,8 @@ export class Aggregator {
   private readonly batchCircuit: LoadedCircuit;
   private readonly thresholdCircuit: LoadedCircuit;
   private batchProver?: ProverProcess;
-  private commitmentPool?: CommitmentPool;
+  private commitments?: CommitmentChecker;
   private thresholdProver?: ProverProcess;
-  private entries: StoredEntry[] = [];
   private proven = 0;
   private sequence = 0;
   private latest?: Signed<CheckpointBody>;
@@ -186,7 +167,7 @@ export class Aggregator {
    * artifacts against the manifest, replays the state and starts the provers.
    * @throws ZkTrustError('internal') if the replayed state does not reach the last checkpoint.
    */
-  static async open(config: AggregatorConfig, opts: { startProvers?: boolean } = {}): Promise<Aggregator> {
+  static async open(config: AggregatorConfig, opts: { startProvers?: boolean; log?: (entry: Record<string, unknown>) => void } = {}): Promise<Aggregator> {
     await mkdir(config.dataDir, { recursive: true });
     const keyPath = join(config.dataDir, 'aggregator.key');
     if (!existsSync(keyPath)) await writeFile(keyPath, hex(randomBytes(32)) + '\n', { mode: 0o600, flag: 'wx' });
@@ -194,15 +175,19 @@ export class Aggregator {
     const batchCircuit = await loadCircuitArtifacts(config.circuits, 'batch-update');
     const thresholdCircuit = await loadCircuitArtifacts(config.circuits, 'threshold');
     const store = await Store.open(join(config.dataDir, 'db'));
-    await initFastHash();
     const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit);
-    await agg.recover();
-    if (opts.startProvers !== false) await agg.startProvers();
+    try {
+      await agg.recover();
+      agg.commitments = await CommitmentChecker.start((reason) => opts.log?.({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
+      if (opts.startProvers !== false) await agg.startProvers();
+    } catch (e) {
+      await agg.close();
+      throw e;
+    }
     return agg;
   }
 
   private async startProvers(): Promise<void> {
-    this.commitmentPool = await CommitmentPool.start();
     this.batchProver = await ProverProcess.start([
       { circuit: 'batch-update', wasmPath: this.batchCircuit.wasmPath, zkeyPath: this.batchCircuit.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS },
     ]);
@@ -218,12 +203,9 @@ export class Aggregator {
   // ---- recovery ----
 
   private async recover(): Promise<void> {
-    for await (const [k, e] of this.store.range<StoredEntry>('entries')) {
-      this.entries.push(e);
-      const o = (await this.store.get<StoredOpening>('openings', k))!;
-      this.project(this.recordOf(e, o));
-      this.log.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
-    }
+    this.ledger = await Ledger.open(this.store, (sub, openings) => {
+      for (const o of openings) this.project(this.recordOf(sub.org, o));
+    });
     for await (const [, b] of this.store.range<StoredBatch>('batches')) {
       if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
       const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
@@ -238,13 +220,7 @@ export class Aggregator {
   }
 
   private async appliedEntries(from: number, to: number): Promise<AppliedEntry[]> {
-    const out: AppliedEntry[] = [];
-    for (let i = from; i < to; i++) {
-      const e = this.entries[i]!;
-      const o = (await this.store.get<StoredOpening>('openings', numKey(i)))!;
-      out.push({ record: this.recordOf(e, o), orgIndex: e.orgIndex });
-    }
-    return out;
+    return (await this.ledger.openings(from, to)).map(({ entry, opening }) => ({ record: this.recordOf(entry.org, opening), orgIndex: entry.orgIndex }));
   }
 
   private project(r: OutcomeRecord): void {
@@ -279,10 +255,10 @@ export class Aggregator {
     }
   }
 
-  private recordOf(e: StoredEntry, o: StoredOpening): OutcomeRecord {
+  private recordOf(org: string, o: StoredOpening): OutcomeRecord {
     return {
       agent: identityOfDid(o.agent),
-      org: identityOfDid(e.org),
+      org: identityOfDid(org),
       epoch: BigInt(o.epoch),
       kept: BigInt(o.kept),
       broken: BigInt(o.broken),
@@ -362,80 +338,66 @@ export class Aggregator {
     const timestamp = v.integer(body.timestamp, 'timestamp', 0, 2 ** 40);
     const signature = v.hexBytes(body.signature, 'signature', 64);
     const rawRecords = v.array(body.records, 'records', 1, this.config.maxRecordsPerSubmission);
-    const records = rawRecords.map((r, i) => {
-      const o = v.object(r, `records[${i}]`, ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt']);
-      return {
-        commitment: v.fieldElement(o.commitment, `records[${i}].commitment`),
-        opening: {
-          agent: v.string(o.agent, `records[${i}].agent`, { pattern: v.DID_PATTERN }),
-          epoch: v.integer(o.epoch, `records[${i}].epoch`, 0, 2 ** 32 - 1),
-          kept: v.integer(o.kept, `records[${i}].kept`, 0, 2 ** 32 - 1),
-          broken: v.integer(o.broken, `records[${i}].broken`, 0, 2 ** 32 - 1),
-          violations: v.integer(o.violations, `records[${i}].violations`, 0, 2 ** 32 - 1),
-          scope: v.integer(o.scope, `records[${i}].scope`, 0, 2 ** 32 - 1),
-          salt: v.fieldElement(o.salt, `records[${i}].salt`).toString(),
-        } satisfies StoredOpening,
+    const commitments: string[] = new Array(rawRecords.length);
+    const openings: StoredOpening[] = new Array(rawRecords.length);
+    const checked: CheckedRecord[] = new Array(rawRecords.length);
+    for (let i = 0; i < rawRecords.length; i++) {
+      const o = v.object(rawRecords[i], `records[${i}]`, RECORD_KEYS);
+      const commitment = v.fieldElement(o.commitment, `records[${i}].commitment`);
+      const agent = v.string(o.agent, `records[${i}].agent`, { pattern: v.DID_PATTERN });
+      const salt = v.fieldElement(o.salt, `records[${i}].salt`);
+      const opening: StoredOpening = {
+        agent,
+        epoch: v.integer(o.epoch, `records[${i}].epoch`, 0, 2 ** 32 - 1),
+        kept: v.integer(o.kept, `records[${i}].kept`, 0, 2 ** 32 - 1),
+        broken: v.integer(o.broken, `records[${i}].broken`, 0, 2 ** 32 - 1),
+        violations: v.integer(o.violations, `records[${i}].violations`, 0, 2 ** 32 - 1),
+        scope: v.integer(o.scope, `records[${i}].scope`, 0, 2 ** 32 - 1),
+        salt: o.salt as string,
       };
-    });
+      let agentField: bigint;
+      try {
+        agentField = identityOfDid(agent);
+      } catch {
+        throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
+      }
+      commitments[i] = o.commitment as string;
+      openings[i] = opening;
+      checked[i] = { ...opening, commitment, agent: agentField, salt };
+    }
     const org = await this.store.get<OrgRecord>('orgs', orgDid);
     if (!org) throw new ZkTrustError('unknown_org', 'the organisation is not registered');
     if (org.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
-    const signed = signingBytes('submission', { org: orgDid, nonce, timestamp, commitments: records.map((r) => r.commitment.toString()) });
+    const signed = signingBytes('submission', { org: orgDid, nonce, timestamp, commitments });
     if (!verifyStrict(signature, signed, Uint8Array.from(Buffer.from(org.publicKey, 'hex')))) {
       throw new ZkTrustError('invalid_signature', 'the submission signature does not verify under the organisation key');
     }
     const now = Date.now();
     if (Math.abs(now - timestamp * 1000) > this.config.timestampWindowMs) throw new ZkTrustError('stale_timestamp', 'timestamp is outside the accepted window');
     const orgField = identityOfDid(orgDid);
-    const parsed: OutcomeRecord[] = [];
-    for (const [i, r] of records.entries()) {
-      let agentField: bigint;
-      try {
-        agentField = identityOfDid(r.opening.agent);
-      } catch {
-        throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
-      }
-      const record: OutcomeRecord = {
-        agent: agentField, org: orgField, epoch: BigInt(r.opening.epoch), kept: BigInt(r.opening.kept), broken: BigInt(r.opening.broken),
-        violations: BigInt(r.opening.violations), scope: BigInt(r.opening.scope), salt: BigInt(r.opening.salt),
-      };
-      parsed.push(record);
-    }
-    const computed = this.commitmentPool ? await this.commitmentPool.commitments(parsed) : parsed.map((r) => recordCommitment(r));
-    for (const [i, r] of records.entries()) {
-      if (computed[i] !== r.commitment) throw new ZkTrustError('commitment_mismatch', `records[${i}].commitment is not the commitment of its opening`);
-    }
-    const submissionId = `${orgDid}/${nonce}`;
+    const bad = await this.commitments!.firstMismatch(orgField, checked);
+    if (bad >= 0) throw new ZkTrustError('commitment_mismatch', `records[${bad}].commitment is not the commitment of its opening`);
+    const parsed: OutcomeRecord[] = checked.map((r) => ({
+      agent: r.agent, org: orgField, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken), violations: BigInt(r.violations), scope: BigInt(r.scope), salt: r.salt,
+    }));
     return this.appendLock.run(async () => {
-      if (await this.store.get('nonces', submissionId)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
+      if (await this.ledger.nonceUsed(orgDid, nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
       this.checkProjection(parsed);
       this.checkCapacity(parsed.length);
-      const firstIndex = this.entries.length;
-      const ops: Op[] = [
-        { type: 'put', sub: 'nonces', key: submissionId, value: firstIndex },
-        { type: 'put', sub: 'submissions', key: submissionId, value: { org: orgDid, nonce, timestamp, commitments: records.map((r) => r.commitment.toString()), signature: hex(signature), firstIndex } },
-      ];
-      const added: StoredEntry[] = records.map((r, k) => ({ index: firstIndex + k, commitment: r.commitment.toString(), org: orgDid, orgIndex: org.index, submission: submissionId, acceptedAt: now }));
-      for (const [k, e] of added.entries()) {
-        ops.push({ type: 'put', sub: 'entries', key: numKey(e.index), value: e });
-        ops.push({ type: 'put', sub: 'openings', key: numKey(e.index), value: records[k]!.opening });
-      }
-      await this.store.write(ops);
+      const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: hex(signature), firstIndex: this.ledger.size, orgIndex: org.index, acceptedAt: now };
+      await this.store.write(this.ledger.appendOps(record, openings));
+      this.ledger.added(record);
       for (const r of parsed) this.project(r);
-      for (const e of added) {
-        this.entries.push(e);
-        this.log.append(leafHash(new TextEncoder().encode(canonicalJson({ commitment: e.commitment, org: e.org, orgIndex: e.orgIndex, submission: e.submission }))));
-      }
-      this.metrics.recordsAccepted += added.length;
+      this.metrics.recordsAccepted += commitments.length;
       this.wake?.();
-      return this.signed('receipt', { org: orgDid, firstIndex, count: added.length, treeHead: this.treeHeadBody(), deadline: now + this.config.receiptDeadlineMs });
+      return this.signed('receipt', { org: orgDid, firstIndex: record.firstIndex, count: commitments.length, treeHead: this.treeHeadBody(), deadline: now + this.config.receiptDeadlineMs });
     });
   }
 
   // ---- log reads ----
 
   private treeHeadBody(): TreeHeadBody {
-    return { size: this.log.size, root: hex(this.log.root()), timestamp: Date.now() };
+    return { size: this.ledger.size, root: hex(this.ledger.log.root()), timestamp: Date.now() };
   }
 
   /** The signed tree head of the whole log. */
@@ -444,22 +406,27 @@ export class Aggregator {
   }
 
   /** Public log entries [start, end): commitment, org, orgIndex, submission id (never openings). */
-  logEntries(start: number, end: number): Array<Omit<StoredEntry, 'acceptedAt'>> {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > this.entries.length) throw new ZkTrustError('out_of_range', 'invalid entry range');
+  logEntries(start: number, end: number): LogEntry[] {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > this.ledger.size) throw new ZkTrustError('out_of_range', 'invalid entry range');
     if (end - start > 1000) throw new ZkTrustError('out_of_range', 'at most 1000 entries per request');
-    return this.entries.slice(start, end).map(({ acceptedAt: _a, ...e }) => e);
+    const out: LogEntry[] = [];
+    for (let i = start; i < end; i++) {
+      const { acceptedAt: _a, ...e } = this.ledger.entry(i);
+      out.push(e);
+    }
+    return out;
   }
 
   /** The signed submission (org signature included) an entry came from. */
   async submission(id: string): Promise<unknown> {
-    const s = await this.store.get('submissions', id);
+    const s = await this.ledger.submission(id);
     if (!s) throw new ZkTrustError('not_found', 'no such submission');
     return s;
   }
 
   inclusionProof(index: number, size: number): { index: number; size: number; leafHash: string; path: string[] } {
     try {
-      return { index, size, leafHash: hex(this.log.leaf(index)), path: this.log.inclusionProof(index, size).map(hex) };
+      return { index, size, leafHash: hex(this.ledger.log.leaf(index)), path: this.ledger.log.inclusionProof(index, size).map(hex) };
     } catch (e) {
       throw new ZkTrustError('out_of_range', (e as Error).message);
     }
@@ -467,7 +434,7 @@ export class Aggregator {
 
   consistencyProof(first: number, second: number): { first: number; second: number; proof: string[] } {
     try {
-      return { first, second, proof: this.log.consistencyProof(first, second).map(hex) };
+      return { first, second, proof: this.ledger.log.consistencyProof(first, second).map(hex) };
     } catch (e) {
       throw new ZkTrustError('out_of_range', (e as Error).message);
     }
@@ -487,7 +454,7 @@ export class Aggregator {
 
   /** Entries accepted but not yet in a proven batch. */
   get pending(): number {
-    return this.entries.length - this.proven;
+    return this.ledger.size - this.proven;
   }
 
   /** Starts the sequencer: closes batches by size or age and proves them in the background. */
@@ -507,7 +474,7 @@ export class Aggregator {
   private async sequencerLoop(): Promise<void> {
     while (this.running) {
       const pending = this.pending;
-      const oldest = this.entries[this.proven]?.acceptedAt;
+      const oldest = this.proven < this.ledger.size ? this.ledger.entry(this.proven).acceptedAt : undefined;
       const due = pending >= this.config.batchSize || (pending > 0 && oldest !== undefined && Date.now() - oldest >= this.config.batchMaxWaitMs);
       if (!due) {
         const wait = pending > 0 && oldest !== undefined ? Math.max(10, oldest + this.config.batchMaxWaitMs - Date.now()) : 1000;
@@ -539,7 +506,7 @@ export class Aggregator {
 
   private async proveNextBatch(): Promise<void> {
     const from = this.proven;
-    const to = Math.min(this.entries.length, from + this.config.batchSize);
+    const to = Math.min(this.ledger.size, from + this.config.batchSize);
     const applied = await this.appliedEntries(from, to);
     const t0 = performance.now();
     const input = buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
@@ -569,7 +536,7 @@ export class Aggregator {
 
   /** Resolves once every entry accepted so far is in a proven batch (for tests and tools). */
   async drain(timeoutMs = 120_000): Promise<void> {
-    const target = this.entries.length;
+    const target = this.ledger.size;
     const t0 = Date.now();
     while (this.proven < target) {
       if (Date.now() - t0 > timeoutMs) throw new ZkTrustError('unavailable', 'timed out waiting for batches');
@@ -674,7 +641,7 @@ export class Aggregator {
     this.wake?.();
     await this.batchProver?.close();
     await this.thresholdProver?.close();
-    await this.commitmentPool?.close();
+    await this.commitments?.close();
     await this.loop?.catch(() => undefined);
     await this.store.close();
   }

@@ -33,7 +33,7 @@ async function adminTokenOf(config: ServiceConfig): Promise<string> {
 
 /** Starts the aggregator and its HTTP server; resolves once it listens. */
 export async function startService(config: ServiceConfig, log: Logger = jsonLogger): Promise<RunningService> {
-  const aggregator = await Aggregator.open(config);
+  const aggregator = await Aggregator.open(config, { log });
   aggregator.start();
   const adminToken = await adminTokenOf(config);
   const app = createApp(aggregator, { adminToken, bodyLimit: config.bodyLimit, ratePerSecond: config.ratePerSecond, burst: config.burst, log });

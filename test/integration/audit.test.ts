@@ -96,14 +96,19 @@ describe('audit', () => {
   }, 60_000);
 
   it('detects a tampered log entry', async () => {
+    // The log derives entries from the stored submissions: alter entry 3's commitment there.
+    let id = '';
     await restartWith(async (store) => {
-      const e = (await store.get<{ commitment: string }>('entries', numKey(3)))!;
-      e.commitment = (BigInt(e.commitment) + 1n).toString();
-      await store.write([{ type: 'put', sub: 'entries', key: numKey(3), value: e }]);
+      for await (const [key, s] of store.range<{ firstIndex: number; org: string; nonce: string; commitments: string[] }>('submissions')) {
+        if (s.firstIndex > 3 || s.firstIndex + s.commitments.length <= 3) continue;
+        s.commitments[3 - s.firstIndex] = (BigInt(s.commitments[3 - s.firstIndex]!) + 1n).toString();
+        id = `${s.org}/${s.nonce}`;
+        await store.write([{ type: 'put', sub: 'submissions', key, value: s }]);
+      }
     });
     const r = await audit(svc.url, { aggregator: svc.aggregator.did });
     expect(r.ok).toBe(false);
-    expect(r.failures).toContain('entry 3: commitment differs from what the organisation signed');
+    expect(r.failures).toContain(`submission ${id}: the organisation's signature does not verify`);
     expect(r.failures.some((f) => /batch 1: its chain is not the chain/.test(f))).toBe(true);
   }, 60_000);
 });

@@ -1,0 +1,190 @@
+/**
+ * The native Poseidon of the ingestion path (native/poseidon-bn254.c): built once with the
+ * system C compiler into build/native/ (named by the source's hash, so an edited source is
+ * rebuilt), loaded as a Node-API addon and given the constants of src/crypto's table.
+ *
+ * It is an accelerator, never a dependency: `loadNativePoseidon` returns undefined where no
+ * compiler or Node-API headers exist (or with ZKTRUST_NATIVE=0), and the service then hashes
+ * with circomlibjs's WebAssembly Poseidon. Outputs equal src/crypto/poseidon.ts (the frozen
+ * vectors and a property test check both).
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FIELD_MODULUS } from '../crypto/field.ts';
+import { POSEIDON_CONSTANTS } from '../crypto/poseidon-constants.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SOURCE = join(ROOT, 'native', 'poseidon-bn254.c');
+// circomlib's partial-round counts by number of inputs (as src/crypto/poseidon.ts).
+const PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+
+interface Addon {
+  setParams(n: number, partial: number, c: Uint8Array, s: Uint8Array, m: Uint8Array, p: Uint8Array): void;
+  hashMany(n: number, inputs: Uint8Array, output: Uint8Array): void;
+  hashManyAsync(n: number, inputs: Uint8Array, output: Uint8Array): Promise<void>;
+}
+
+/** Writes a canonical field element as 32 little-endian bytes at `offset`. */
+export function writeField(buf: Uint8Array, offset: number, x: bigint): void {
+  if (typeof x !== 'bigint' || x < 0n || x >= FIELD_MODULUS) throw new RangeError('not a canonical field element');
+  for (let i = 0; i < 32; i += 8) {
+    let limb = x & 0xffff_ffff_ffff_ffffn;
+    x >>= 64n;
+    // Two 32-bit halves: cheaper than eight byte-sized BigInt shifts.
+    const lo = Number(limb & 0xffff_ffffn);
+    const hi = Number(limb >> 32n);
+    limb = 0n;
+    buf[offset + i] = lo & 0xff;
+    buf[offset + i + 1] = (lo >>> 8) & 0xff;
+    buf[offset + i + 2] = (lo >>> 16) & 0xff;
+    buf[offset + i + 3] = lo >>> 24;
+    buf[offset + i + 4] = hi & 0xff;
+    buf[offset + i + 5] = (hi >>> 8) & 0xff;
+    buf[offset + i + 6] = (hi >>> 16) & 0xff;
+    buf[offset + i + 7] = hi >>> 24;
+  }
+}
+
+/** Writes a non-negative integer below 2^53 as a 32-byte little-endian field element. */
+export function writeSmall(buf: Uint8Array, offset: number, x: number): void {
+  buf.fill(0, offset, offset + 32);
+  const lo = x >>> 0;
+  const hi = Math.floor(x / 2 ** 32);
+  buf[offset] = lo & 0xff;
+  buf[offset + 1] = (lo >>> 8) & 0xff;
+  buf[offset + 2] = (lo >>> 16) & 0xff;
+  buf[offset + 3] = lo >>> 24;
+  buf[offset + 4] = hi & 0xff;
+  buf[offset + 5] = (hi >>> 8) & 0xff;
+  buf[offset + 6] = (hi >>> 16) & 0xff;
+}
+
+/** Reads a 32-byte little-endian field element. */
+export function readField(buf: Uint8Array, offset: number): bigint {
+  let hex = '';
+  for (let i = offset + 31; i >= offset; i--) hex += (buf[i]! < 16 ? '0' : '') + buf[i]!.toString(16);
+  return BigInt('0x' + hex);
+}
+
+function fieldTable(hex: readonly string[]): Uint8Array {
+  const out = new Uint8Array(32 * hex.length);
+  hex.forEach((h, i) => writeField(out, 32 * i, BigInt('0x' + h)));
+  return out;
+}
+
+/** Poseidon of fixed-width inputs laid out as 32-byte little-endian elements. */
+export class NativePoseidon {
+  private constructor(private readonly addon: Addon) {}
+
+  /** Loads the addon and gives it the constants of every width in src/crypto's table. */
+  static fromAddon(addon: Addon): NativePoseidon {
+    for (const [n, c] of Object.entries(POSEIDON_CONSTANTS)) {
+      const width = Number(n);
+      addon.setParams(width, PARTIAL_ROUNDS[width - 1]!, fieldTable(c.C), fieldTable(c.S), fieldTable(c.M.flat()), fieldTable(c.P.flat()));
+    }
+    return new NativePoseidon(addon);
+  }
+
+  /**
+   * Hashes `inputs.length / (32 n)` inputs of `n` elements each, in this thread.
+   * @returns 32 bytes per input, little-endian.
+   * @throws RangeError (code ERR_NON_CANONICAL) for an element >= r, or bad sizes.
+   */
+  hashMany(n: number, inputs: Uint8Array): Uint8Array {
+    const out = new Uint8Array(inputs.length / n);
+    this.addon.hashMany(n, inputs, out);
+    return out;
+  }
+
+  /**
+   * As hashMany, on the libuv thread pool, split in `parts` jobs (one per core) so that the
+   * event loop stays free. Do not modify `inputs` until the promise settles.
+   */
+  async hashManyAsync(n: number, inputs: Uint8Array, parts = 2): Promise<Uint8Array> {
+    const count = inputs.length / (32 * n);
+    const out = new Uint8Array(32 * count);
+    const per = Math.ceil(count / Math.max(1, parts));
+    const jobs: Promise<void>[] = [];
+    for (let k = 0; k < count; k += per) {
+      const end = Math.min(count, k + per);
+      jobs.push(this.addon.hashManyAsync(n, inputs.subarray(32 * n * k, 32 * n * end), out.subarray(32 * k, 32 * end)));
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  /** Poseidon of one input (as src/crypto/poseidon.ts's poseidon). */
+  hash(inputs: readonly bigint[]): bigint {
+    const buf = new Uint8Array(32 * inputs.length);
+    inputs.forEach((x, i) => writeField(buf, 32 * i, x));
+    return readField(this.hashMany(inputs.length, buf), 0);
+  }
+}
+
+function nodeIncludeDir(): string | undefined {
+  const candidates = [
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
+    join(dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ];
+  return candidates.find((d): d is string => !!d && existsSync(join(d, 'node_api.h')));
+}
+
+/** The path the addon of the current source is built to. */
+export function nativeAddonPath(): string {
+  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
+  return join(ROOT, 'build', 'native', `poseidon-bn254-${hash}.node`);
+}
+
+/**
+ * Builds the addon if it is missing (atomically: compile to a temporary name, then rename).
+ * @throws Error with the compiler's message when the build fails.
+ */
+export async function buildNativePoseidon(): Promise<string> {
+  const target = nativeAddonPath();
+  if (existsSync(target)) return target;
+  const include = nodeIncludeDir();
+  if (!include) throw new Error('Node-API headers (node_api.h) not found');
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  const cc = process.env.CC ?? 'cc';
+  try {
+    await promisify(execFile)(cc, ['-O3', '-std=gnu11', '-shared', '-fPIC', '-fvisibility=hidden', `-I${include}`, '-o', tmp, SOURCE]);
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new Error(`could not compile ${SOURCE} with ${cc}: ${(e as { stderr?: string }).stderr || (e as Error).message}`);
+  }
+  return target;
+}
+
+let loaded: Promise<NativePoseidon | undefined> | undefined;
+
+/**
+ * The native hasher, built on first use; undefined (with the reason given to `onUnavailable`)
+ * where it cannot be built or loaded, or when ZKTRUST_NATIVE=0.
+ */
+export function loadNativePoseidon(onUnavailable?: (reason: string) => void): Promise<NativePoseidon | undefined> {
+  loaded ??= (async () => {
+    if (process.env.ZKTRUST_NATIVE === '0') {
+      onUnavailable?.('disabled by ZKTRUST_NATIVE=0');
+      return undefined;
+    }
+    try {
+      const path = await buildNativePoseidon();
+      return NativePoseidon.fromAddon(createRequire(import.meta.url)(path) as Addon);
+    } catch (e) {
+      onUnavailable?.((e as Error).message);
+      return undefined;
+    }
+  })();
+  return loaded;
+}

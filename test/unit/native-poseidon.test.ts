@@ -1,0 +1,115 @@
+/**
+ * The native Poseidon of the ingestion path against the TypeScript reference and the frozen
+ * vectors (circomlibjs), its refusal of non-canonical and malformed input, the commitment
+ * checker on both engines, and the log leaf encoding against the reference encoding.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import vectors from '../vectors/crypto.json' with { type: 'json' };
+import { canonicalJson } from '../../src/crypto/canonical.ts';
+import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitment.ts';
+import { FIELD_MODULUS } from '../../src/crypto/field.ts';
+import { poseidon } from '../../src/crypto/poseidon.ts';
+import { POSEIDON_CONSTANTS } from '../../src/crypto/poseidon-constants.ts';
+import { leafHash } from '../../src/log/merkle-log.ts';
+import { CommitmentChecker, type CheckedRecord } from '../../src/service/commitment-check.ts';
+import { entryLeaf } from '../../src/service/ledger.ts';
+import { loadNativePoseidon, readField, writeField, type NativePoseidon } from '../../src/service/native-poseidon.ts';
+
+let native: NativePoseidon;
+const WIDTHS = Object.keys(POSEIDON_CONSTANTS).map(Number);
+const field = fc.bigInt({ min: 0n, max: FIELD_MODULUS - 1n });
+
+beforeAll(async () => {
+  const reasons: string[] = [];
+  const n = await loadNativePoseidon((r) => reasons.push(r));
+  // The project's machines have a C compiler and Node-API headers: the addon must build.
+  expect(n, `native Poseidon unavailable: ${reasons.join('; ')}`).toBeDefined();
+  native = n!;
+}, 120_000);
+
+describe('native Poseidon', () => {
+  it.each(vectors.poseidon.map((v) => [v.inputs.length, v]))('matches the frozen vector with %i inputs', (_, v) => {
+    expect(native.hash(v.inputs.map(BigInt))).toBe(BigInt(v.out));
+  });
+
+  it('equals the TypeScript reference on random inputs of every width', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...WIDTHS).chain((n) => fc.array(field, { minLength: n, maxLength: n })), (xs) => native.hash(xs) === poseidon(xs)),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hashes many inputs, in this thread and on the thread pool, in order', async () => {
+    const inputs = Array.from({ length: 37 }, (_, k) => Array.from({ length: 9 }, (_, i) => (k === 5 ? FIELD_MODULUS - 1n - BigInt(i) : (BigInt(k) << 200n) + BigInt(i) * 977n)));
+    const buf = new Uint8Array(32 * 9 * inputs.length);
+    inputs.forEach((xs, k) => xs.forEach((x, i) => writeField(buf, 32 * (9 * k + i), x)));
+    const want = inputs.map((xs) => poseidon(xs));
+    const sync = native.hashMany(9, buf);
+    for (const parts of [1, 2, 5]) {
+      const out = await native.hashManyAsync(9, buf, parts);
+      expect(Array.from({ length: inputs.length }, (_, k) => readField(out, 32 * k))).toEqual(want);
+    }
+    expect(Array.from({ length: inputs.length }, (_, k) => readField(sync, 32 * k))).toEqual(want);
+  });
+
+  it('refuses a non-canonical element (r, 2^256 - 1) instead of reducing it', async () => {
+    for (const bad of [FIELD_MODULUS, (1n << 256n) - 1n]) {
+      const buf = new Uint8Array(32 * 2 * 3);
+      writeField(buf, 0, 1n);
+      // writeField itself refuses non-canonical values: write the bytes by hand.
+      let x = bad;
+      for (let i = 0; i < 32; i++, x >>= 8n) buf[32 * 4 + i] = Number(x & 0xffn);
+      expect(() => native.hashMany(2, buf)).toThrow(/input element 4 is not a canonical field element/);
+      await expect(native.hashManyAsync(2, buf, 1)).rejects.toMatchObject({ code: 'ERR_NON_CANONICAL' });
+      expect(() => writeField(new Uint8Array(32), 0, bad)).toThrow(RangeError);
+    }
+  });
+
+  it('refuses malformed calls', () => {
+    expect(() => native.hashMany(9, new Uint8Array(32 * 9 + 1))).toThrow(RangeError);
+    expect(() => native.hashMany(7, new Uint8Array(32 * 7))).toThrow(/no parameters/);
+    expect(() => native.hashMany(0, new Uint8Array(0))).toThrow(RangeError);
+  });
+});
+
+describe('commitment checker', () => {
+  const checkers: CommitmentChecker[] = [];
+  afterAll(async () => {
+    for (const c of checkers) await c.close();
+  });
+
+  const record = (k: number): OutcomeRecord => ({
+    agent: 1000n + BigInt(k), org: 77n, epoch: BigInt(20_000 + k), kept: BigInt(k % 13), broken: BigInt(k % 3), violations: BigInt(k % 2), scope: 0n, salt: FIELD_MODULUS - 1n - BigInt(k),
+  });
+  const checked = (r: OutcomeRecord, commitment = recordCommitment(r)): CheckedRecord => ({
+    commitment, agent: r.agent, epoch: Number(r.epoch), kept: Number(r.kept), broken: Number(r.broken), violations: Number(r.violations), scope: Number(r.scope), salt: r.salt,
+  });
+
+  it.each(['native', 'wasm'] as const)('%s: accepts honest commitments and names the first wrong one', async (engine) => {
+    const c = await CommitmentChecker.start(undefined, engine);
+    checkers.push(c);
+    expect(c.engine).toBe(engine);
+    for (const n of [1, 70]) {
+      const rs = Array.from({ length: n }, (_, k) => checked(record(k)));
+      expect(await c.firstMismatch(77n, rs)).toBe(-1);
+      // Another organisation's commitment (the org is part of the hash) does not match.
+      expect(await c.firstMismatch(78n, rs)).toBe(0);
+      const tampered = rs.map((r, k) => (k >= n - 1 ? { ...r, kept: r.kept + 1 } : r));
+      expect(await c.firstMismatch(77n, tampered)).toBe(n - 1);
+      const wrongCommitment = rs.map((r, k) => (k === n >> 1 ? { ...r, commitment: (r.commitment + 1n) % FIELD_MODULUS } : r));
+      expect(await c.firstMismatch(77n, wrongCommitment)).toBe(n >> 1);
+    }
+  }, 60_000);
+});
+
+describe('log leaves', () => {
+  it('the ingestion encoding equals leafHash(canonicalJson(entry))', () => {
+    fc.assert(
+      fc.property(field, fc.string(), fc.nat(4095), fc.string(), (c, org, orgIndex, submission) => {
+        const e = { commitment: c.toString(), org, orgIndex, submission };
+        return Buffer.from(entryLeaf(e)).equals(Buffer.from(leafHash(new TextEncoder().encode(canonicalJson(e)))));
+      }),
+    );
+  });
+});
