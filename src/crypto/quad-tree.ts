@@ -61,6 +61,23 @@ export class QuadTree {
     return this.levels[this.depth]!.get(0) ?? emptyRoot(this.depth);
   }
 
+  /** The stored (non-empty) nodes by level, leaves first: read-only, for snapshots. */
+  storedLevels(): ReadonlyArray<ReadonlyMap<number, bigint>> {
+    return this.levels;
+  }
+
+  /**
+   * A tree from stored levels (as storedLevels returns them), without hashing: the caller
+   * vouches for their consistency (a snapshot's checksum and a checked root).
+   * @throws RangeError for the wrong number of levels.
+   */
+  static fromStoredLevels(depth: number, levels: Map<number, bigint>[]): QuadTree {
+    const t = new QuadTree(depth);
+    if (levels.length !== depth + 1) throw new RangeError(`expected ${depth + 1} levels, got ${levels.length}`);
+    levels.forEach((m, i) => (t.levels[i] = m));
+    return t;
+  }
+
   /** An independent copy (no hashing). */
   clone(): QuadTree {
     const t = new QuadTree(this.depth);

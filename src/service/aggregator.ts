@@ -31,6 +31,7 @@ import { Store, numKey } from '../store/db.ts';
 import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
 import { identityOfDid } from './fast-hash.ts';
 import { Ledger, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
+import { SnapshotDir } from './snapshots.ts';
 import * as v from './validate.ts';
 
 export interface AggregatorConfig {
@@ -51,6 +52,8 @@ export interface AggregatorConfig {
   maxContextLifetimeS: number;
   /** Proving cost per record assumed until batches have been measured (milliseconds). */
   expectedMsPerRecord: number;
+  /** Snapshot the proven state every this many batches (and at shutdown); 0: never. */
+  snapshotEveryBatches: number;
 }
 
 interface OrgRecord {
@@ -140,6 +143,11 @@ export class Aggregator {
   private proven = 0;
   private sequence = 0;
   private latest?: Signed<CheckpointBody>;
+  private readonly snapshots: SnapshotDir;
+  private snapshotSequence = 0;
+  private snapshotWrite?: Promise<void>;
+  private recovered = false;
+  private readonly logger: (entry: Record<string, unknown>) => void;
   // Totals of every agent over all accepted entries (proven or not), to refuse at ingestion
   // what the state could never take: a new agent in a full tree, totals past 2^48.
   private readonly projected = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
@@ -151,8 +159,10 @@ export class Aggregator {
   /** Counters for /metrics. */
   readonly metrics = { recordsAccepted: 0, submissionsRejected: 0, batchesProven: 0, provenRecords: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
-  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit) {
+  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit, logger?: (entry: Record<string, unknown>) => void) {
     this.config = config;
+    this.logger = logger ?? (() => {});
+    this.snapshots = new SnapshotDir(join(config.dataDir, 'snapshots'));
     this.store = store;
     this.secretKey = secretKey;
     this.did = didFromPublicKey(publicKeyOf(secretKey));
@@ -175,10 +185,10 @@ export class Aggregator {
     const batchCircuit = await loadCircuitArtifacts(config.circuits, 'batch-update');
     const thresholdCircuit = await loadCircuitArtifacts(config.circuits, 'threshold');
     const store = await Store.open(join(config.dataDir, 'db'));
-    const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit);
+    const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit, opts.log);
     try {
       await agg.recover();
-      agg.commitments = await CommitmentChecker.start((reason) => opts.log?.({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
+      agg.commitments = await CommitmentChecker.start((reason) => agg.logger({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
       if (opts.startProvers !== false) await agg.startProvers();
     } catch (e) {
       await agg.close();
@@ -203,10 +213,11 @@ export class Aggregator {
   // ---- recovery ----
 
   private async recover(): Promise<void> {
-    this.ledger = await Ledger.open(this.store, (sub, openings) => {
-      for (const o of openings) this.project(this.recordOf(sub.org, o));
-    });
-    for await (const [, b] of this.store.range<StoredBatch>('batches')) {
+    const t0 = performance.now();
+    this.ledger = await Ledger.open(this.store);
+    await this.restoreSnapshot();
+    let replayed = 0;
+    for await (const [, b] of this.store.range<StoredBatch>('batches', { gt: numKey(this.sequence) })) {
       if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
       const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
       buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
@@ -214,9 +225,55 @@ export class Aggregator {
       this.proven = b.toIndex;
       this.sequence = b.sequence;
       this.latest = b.checkpoint;
+      replayed += applied.length;
     }
+    // Totals for ingestion's checks: the proven state's, plus every entry not yet proven.
+    for (const t of this.committed.agentTotals()) this.projected.set(t.agent, { kept: t.kept, broken: t.broken, violations: t.violations });
+    for (const { entry, opening } of await this.ledger.openings(this.proven, this.ledger.size)) this.project(this.recordOf(entry.org, opening));
     // The working state starts as a copy of the committed one (replaying twice would double the cost).
     this.working = this.committed.clone();
+    this.recovered = true;
+    this.logger({
+      msg: 'recovered', entries: this.ledger.size, proven: this.proven, checkpoint: this.sequence, fromSnapshot: this.snapshotSequence || undefined,
+      replayedRecords: replayed, ms: Math.round(performance.now() - t0),
+    });
+  }
+
+  // The newest snapshot that matches its signed checkpoint becomes the committed state.
+  private async restoreSnapshot(): Promise<void> {
+    for (const seq of await this.snapshots.list()) {
+      try {
+        const b = await this.store.get<StoredBatch>('batches', numKey(seq));
+        if (!b) throw new Error('no stored batch has its sequence');
+        const state = AgentState.fromSnapshot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }, await this.snapshots.read(seq));
+        const cp = b.checkpoint.body;
+        if (state.root !== BigInt(cp.stateRoot) || state.chain !== BigInt(cp.chain) || state.applied !== b.toIndex) throw new Error('it does not match its checkpoint');
+        this.committed = state;
+        this.proven = b.toIndex;
+        this.sequence = seq;
+        this.latest = b.checkpoint;
+        this.snapshotSequence = seq;
+        return;
+      } catch (e) {
+        this.logger({ msg: 'state snapshot skipped', sequence: seq, reason: (e as Error).message });
+      }
+    }
+  }
+
+  /** Writes a snapshot of the committed state (serialised now, written in the background). */
+  private snapshotCommitted(): void {
+    if (this.snapshotWrite || this.sequence === this.snapshotSequence) return;
+    const sequence = this.sequence;
+    const bytes = this.committed.toSnapshot();
+    this.snapshotWrite = this.snapshots
+      .write(sequence, bytes)
+      .then(() => {
+        this.snapshotSequence = sequence;
+      })
+      .catch((e) => this.logger({ msg: 'state snapshot failed', sequence, error: (e as Error).message }))
+      .finally(() => {
+        this.snapshotWrite = undefined;
+      });
   }
 
   private async appliedEntries(from: number, to: number): Promise<AppliedEntry[]> {
@@ -529,6 +586,7 @@ export class Aggregator {
     this.sequence = sequence;
     this.latest = checkpoint;
     this.presentationCache.clear();
+    if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
     this.metrics.provenRecords += to - from;
     this.metrics.batchProveMs += performance.now() - t0;
@@ -635,7 +693,7 @@ export class Aggregator {
     };
   }
 
-  /** Stops the sequencer and the provers and closes the store. */
+  /** Stops the sequencer and the provers, snapshots the proven state and closes the store. */
   async close(): Promise<void> {
     this.running = false;
     this.wake?.();
@@ -643,6 +701,11 @@ export class Aggregator {
     await this.thresholdProver?.close();
     await this.commitments?.close();
     await this.loop?.catch(() => undefined);
+    await this.snapshotWrite;
+    if (this.config.snapshotEveryBatches > 0 && this.recovered) {
+      this.snapshotCommitted();
+      await this.snapshotWrite;
+    }
     await this.store.close();
   }
 }

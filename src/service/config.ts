@@ -27,7 +27,7 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
 export const SETTINGS = [
   'HOST', 'PORT', 'ZKTRUST_DATA_DIR', 'ZKTRUST_CIRCUITS', 'ZKTRUST_BATCH_MAX_WAIT_MS', 'ZKTRUST_RECEIPT_DEADLINE_MS',
   'ZKTRUST_TIMESTAMP_WINDOW_MS', 'ZKTRUST_MAX_RECORDS', 'ZKTRUST_CHALLENGE_TTL_MS', 'ZKTRUST_MAX_CONTEXT_LIFETIME_S',
-  'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
+  'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_SNAPSHOT_EVERY', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
 ] as const;
 
 /**
@@ -78,6 +78,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Servic
     maxContextLifetimeS: num(env, 'ZKTRUST_MAX_CONTEXT_LIFETIME_S', 86_400),
     // 1.8 s per record measured for the production batch on a 2-core machine (docs/circuits.md).
     expectedMsPerRecord: num(env, 'ZKTRUST_EXPECTED_MS_PER_RECORD', circuits === 'production' ? 2000 : 1000),
+    snapshotEveryBatches: num(env, 'ZKTRUST_SNAPSHOT_EVERY', 50),
     adminToken: env.ZKTRUST_ADMIN_TOKEN || undefined,
     bodyLimit: num(env, 'ZKTRUST_BODY_LIMIT', 1_048_576),
     ratePerSecond: num(env, 'ZKTRUST_RATE_PER_SECOND', 100),

@@ -10,6 +10,7 @@ import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
 import { assertRecord, recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
 import { emptyRoot, QuadTree, type QuadPath } from '../crypto/quad-tree.ts';
 import { TALLY_BITS } from '../crypto/tags.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 
 export interface StateShape {
   agentDepth: number;
@@ -127,6 +128,41 @@ export class AgentState {
     c.chain = this.chain;
     c.applied = this.applied;
     return c;
+  }
+
+  /** A binary snapshot of the whole state (src/state/snapshot.ts). */
+  toSnapshot(): Uint8Array {
+    const levels = (t: QuadTree) => t.storedLevels() as Map<number, bigint>[];
+    return encodeSnapshot({
+      agentDepth: this.shape.agentDepth, orgDepth: this.shape.orgDepth, chain: this.chain, applied: this.applied,
+      leaves: this.leaves, orgLevels: this.orgSets.map(levels), treeLevels: levels(this.tree),
+    });
+  }
+
+  /**
+   * The state a snapshot holds, restored without hashing. Check its root and chain against
+   * the checkpoint it belongs to before trusting it.
+   * @throws RangeError for a malformed or corrupted snapshot, or one of another shape.
+   */
+  static fromSnapshot(shape: StateShape, bytes: Uint8Array): AgentState {
+    const p = decodeSnapshot(bytes);
+    if (p.agentDepth !== shape.agentDepth || p.orgDepth !== shape.orgDepth) throw new RangeError('snapshot is of another state shape');
+    const s = new AgentState(shape);
+    const self = s as unknown as { tree: QuadTree; leaves: AgentLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] };
+    self.tree = QuadTree.fromStoredLevels(shape.agentDepth, p.treeLevels);
+    self.leaves = p.leaves;
+    self.orgSets = p.orgLevels.map((l) => QuadTree.fromStoredLevels(shape.orgDepth, l));
+    self.indexOf = new Map(p.leaves.map((l, i) => [l.agent, i]));
+    if (self.indexOf.size !== p.leaves.length) throw new RangeError('snapshot holds an agent twice');
+    self.sorted = p.leaves.slice(1).map((l) => l.agent).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    s.chain = p.chain;
+    s.applied = p.applied;
+    return s;
+  }
+
+  /** Every agent's running totals (the sentinel excluded). */
+  agentTotals(): Array<{ agent: bigint; kept: bigint; broken: bigint; violations: bigint }> {
+    return this.leaves.slice(1).map((l) => ({ agent: l.agent, kept: l.kept, broken: l.broken, violations: l.violations }));
   }
 
   /** Number of agents (the sentinel excluded). */

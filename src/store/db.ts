@@ -48,8 +48,8 @@ export class Store {
     );
   }
 
-  /** Entries of a sublevel in key order, optionally within [gte, lt). */
-  async *range<T>(sub: SublevelName, opts: { gte?: string; lt?: string; limit?: number } = {}): AsyncGenerator<[string, T]> {
+  /** Entries of a sublevel in key order, optionally bounded (gt or gte, lt). */
+  async *range<T>(sub: SublevelName, opts: { gt?: string; gte?: string; lt?: string; limit?: number } = {}): AsyncGenerator<[string, T]> {
     for await (const [k, v] of this.subs[sub].iterator({ ...opts })) yield [k, v as T];
   }
 

@@ -1,0 +1,75 @@
+/**
+ * State snapshots: a restored state equals the original in everything the prover reads (root,
+ * chain, leaves, paths, the witnesses of further records); corrupted, truncated, foreign and
+ * hostile snapshots are refused.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { OutcomeRecord } from '../../src/crypto/commitment.ts';
+import { FIELD_MODULUS } from '../../src/crypto/field.ts';
+import { AgentState, type AppliedEntry } from '../../src/state/agent-state.ts';
+import { decodeSnapshot } from '../../src/state/snapshot.ts';
+
+const SHAPE = { agentDepth: 3, orgDepth: 2 };
+
+const entry = (agent: bigint, org: bigint, orgIndex: number, k: number): AppliedEntry => ({
+  record: { agent, org, epoch: BigInt(k), kept: BigInt(k % 7), broken: BigInt(k % 3), violations: BigInt(k % 2), scope: 0n, salt: FIELD_MODULUS - 1n - BigInt(k) } satisfies OutcomeRecord,
+  orgIndex,
+});
+
+/** A state after `n` records over a few agents and organisations (agents out of order). */
+function stateAfter(n: number, agents: bigint[] = [900n, 300n, 600n, 100n, 2n ** 251n]): AgentState {
+  const s = new AgentState(SHAPE);
+  for (let k = 0; k < n; k++) s.apply(entry(agents[k % agents.length]!, 50n + BigInt(k % 3), k % 3, k));
+  return s;
+}
+
+describe('state snapshots', () => {
+  it('round-trips: same root, chain, count, leaves and paths', () => {
+    for (const n of [0, 1, 7, 23]) {
+      const s = stateAfter(n);
+      const r = AgentState.fromSnapshot(SHAPE, s.toSnapshot());
+      expect([r.root, r.chain, r.applied, r.agentCount]).toEqual([s.root, s.chain, s.applied, s.agentCount]);
+      for (let i = 0; i <= s.agentCount; i++) {
+        expect(r.leafAt(i)).toEqual(s.leafAt(i));
+        expect(r.pathAt(i)).toEqual(s.pathAt(i));
+      }
+      expect(r.agentTotals()).toEqual(s.agentTotals());
+    }
+  });
+
+  it('a restored state goes on exactly as the original (same witnesses and roots)', () => {
+    fc.assert(
+      fc.property(fc.nat(20), fc.array(fc.tuple(fc.constantFrom(100n, 250n, 600n, 777n, 900n, 2n ** 251n), fc.nat(2)), { minLength: 1, maxLength: 12 }), (before, next) => {
+        const s = stateAfter(before);
+        const r = AgentState.fromSnapshot(SHAPE, s.toSnapshot());
+        return next.every(([agent, o], k) => {
+          const e = entry(agent, 50n + BigInt(o), o, 1000 + k);
+          return JSON.stringify(r.apply(e), (_, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(s.apply(e), (_, v) => (typeof v === 'bigint' ? v.toString() : v)) && r.root === s.root;
+        });
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('the restored state is independent of the original', () => {
+    const s = stateAfter(5);
+    const r = AgentState.fromSnapshot(SHAPE, s.toSnapshot());
+    const root = s.root;
+    r.apply(entry(4242n, 51n, 1, 99));
+    expect(s.root).toBe(root);
+  });
+
+  it('refuses a flipped byte anywhere, truncation, trailing bytes and another shape', () => {
+    const bytes = stateAfter(9).toSnapshot();
+    for (const at of [0, 5, 20, 100, bytes.length >> 1, bytes.length - 40, bytes.length - 1]) {
+      const bad = bytes.slice();
+      bad[at]! ^= 1;
+      expect(() => AgentState.fromSnapshot(SHAPE, bad), `byte ${at}`).toThrow(/checksum/);
+    }
+    expect(() => AgentState.fromSnapshot(SHAPE, bytes.subarray(0, bytes.length - 1))).toThrow(RangeError);
+    expect(() => AgentState.fromSnapshot(SHAPE, new Uint8Array(10))).toThrow(/truncated/);
+    expect(() => AgentState.fromSnapshot({ agentDepth: 4, orgDepth: 2 }, bytes)).toThrow(/another state shape/);
+    for (const hostile of [undefined, null, 'snapshot', [1, 2, 3], {}]) expect(() => decodeSnapshot(hostile as unknown as Uint8Array)).toThrow(RangeError);
+  });
+});
