@@ -1,12 +1,14 @@
 /**
  * Service benchmarks (`npm run bench -- --only service [--config production]`), each against a
  * baseline measured in the same run:
- *   - durable ingestion over HTTP in submissions of 100 and 1,000 records, against the same
- *     entries written straight to LevelDB with sync (the durability floor);
+ *   - durable ingestion over HTTP in submissions of 100 and 1,000 records, from 1 and from 4
+ *     concurrent clients in another process, against the same submissions written straight
+ *     to LevelDB with sync (the durability floor);
  *   - submission latency p50/p99 while a batch proof runs, against the same with the prover idle;
  *   - presentation latency p50/p95 (distinct contexts, no cache), against the cache-hit path.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../src/crypto/ed25519.ts';
@@ -15,6 +17,14 @@ import { buildSubmission, buildThresholdRequest } from '../src/client/submission
 import { loadConfig } from '../src/service/config.ts';
 import { startService } from '../src/service/server.ts';
 import { Store, numKey } from '../src/store/db.ts';
+
+/** Runs the load generator in its own process; resolves with its report. */
+async function runLoad(url: string, file: string, clients: number): Promise<{ ms: number; statuses: Record<number, number>; latencies: number[] }> {
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/lib/load-client.ts', url, file, String(clients)], { maxBuffer: 1 << 26 }, (e, out) => (e ? reject(e) : resolve(out))),
+  );
+  return JSON.parse(stdout);
+}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,27 +48,40 @@ export async function benchService(configName: string, line: (s: string) => void
     const records = (n: number, seed: number) => Array.from({ length: n }, (_, i) => ({ agent: dids[(seed + i) % dids.length]!, epoch: seed, kept: 3, broken: i % 2, violations: 0 }));
 
     line(`\n## Service (${configName})`);
-    // Ingestion with the sequencer stopped: the path from HTTP to a synced LevelDB batch.
+    // Ingestion with the sequencer stopped: the path from HTTP to a synced LevelDB batch. The
+    // client is another process (scripts/lib/load-client.ts) posting pre-built bodies.
     await svc.aggregator.stop();
-    line('durable ingestion over HTTP | records/s | store-only baseline records/s | ratio');
+    line(`commitment checks: ${svc.aggregator.commitmentEngine} Poseidon`);
+    line('durable ingestion over HTTP | clients | records/s | store-only baseline records/s | ratio');
+    let epoch = 0;
     for (const size of [100, 1000]) {
-      const subs = Array.from({ length: size === 100 ? 20 : 4 }, (_, k) => buildSubmission(org.secretKey, records(size, k)));
-      const t = performance.now();
-      for (const s of subs) await post('/v1/records', s);
-      const rate = (subs.length * size) / ((performance.now() - t) / 1000);
-      // Baseline: the same entries and openings written to a fresh LevelDB, one synced batch per submission.
-      const store = await Store.open(join(dir, `baseline-${size}`));
-      const t2 = performance.now();
-      let index = 0;
-      for (const s of subs) {
-        await store.write(s.records.flatMap((r) => [
-          { type: 'put' as const, sub: 'entries' as const, key: numKey(index), value: { commitment: r.commitment, org: s.org } },
-          { type: 'put' as const, sub: 'openings' as const, key: numKey(index++), value: r },
-        ]));
+      const total = size === 100 ? 10_000 : 20_000;
+      for (const clients of [1, 4]) {
+        const bodies = Array.from({ length: total / size }, () => JSON.stringify(buildSubmission(org.secretKey, records(size, epoch++))));
+        const file = join(dir, `bodies-${size}-${clients}.json`);
+        await writeFile(file, JSON.stringify(bodies));
+        const out = await runLoad(`${svc.url}/v1/records`, file, clients);
+        if (out.statuses[201] !== bodies.length) throw new Error(`ingestion: ${JSON.stringify(out.statuses)}`);
+        const rate = total / (out.ms / 1000);
+        // Baseline: the same submissions written to a fresh LevelDB as the log writes them (nonce,
+        // public submission, openings), one synced batch per submission, in this process.
+        const store = await Store.open(join(dir, `baseline-${size}-${clients}`));
+        const t2 = performance.now();
+        let index = 0;
+        for (const b of bodies) {
+          const s = JSON.parse(b) as ReturnType<typeof buildSubmission>;
+          const key = numKey(index);
+          index += s.records.length;
+          await store.write([
+            { type: 'put', sub: 'nonces', key: `${s.org}/${s.nonce}`, value: index },
+            { type: 'put', sub: 'submissions', key, value: { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.records.map((r) => r.commitment), signature: s.signature } },
+            { type: 'put', sub: 'openings', key, value: s.records.map(({ commitment: _c, ...o }) => o) },
+          ]);
+        }
+        const base = total / ((performance.now() - t2) / 1000);
+        await store.close();
+        line(`submissions of ${size} | ${clients} | ${rate.toFixed(0)} | ${base.toFixed(0)} | ${(rate / base).toFixed(3)}`);
       }
-      const base = (subs.length * size) / ((performance.now() - t2) / 1000);
-      await store.close();
-      line(`submissions of ${size} | ${rate.toFixed(0)} | ${base.toFixed(0)} | ${(rate / base).toFixed(3)}`);
     }
 
     // Latency of small submissions with the prover idle, then while the backlog is proving.
@@ -102,9 +125,11 @@ async function benchPresentations(configName: string, dir: string, line: (s: str
     await post('/v1/records', buildSubmission(org.secretKey, dids.map((agent) => ({ agent, epoch: 1, kept: 40, broken: 1, violations: 0 }))));
     await svc.aggregator.drain(600_000);
     // Presentations: distinct contexts (each one proven), then one context repeated (cache).
+    // One expiry for every request, so that repeating a request repeats its context exactly.
+    const expiry = Math.floor(Date.now() / 1000) + 3600;
     const ask = async (a: number, nonce: string) => {
       const ch = await post('/v1/agents/challenge', { agent: dids[a] });
-      const body = buildThresholdRequest(agents[a]!.secretKey, ch.challenge, { minScore: 100, context: { nonce, audience: 'bench', expiry: Math.floor(Date.now() / 1000) + 600 } });
+      const body = buildThresholdRequest(agents[a]!.secretKey, ch.challenge, { minScore: 100, context: { nonce, audience: 'bench', expiry } });
       const t = performance.now();
       await post('/v1/proofs/threshold', body);
       return performance.now() - t;

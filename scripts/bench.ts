@@ -7,7 +7,8 @@
  *   npm run bench -- --only poseidon,circuits,prove,setup
  *
  * Sections:
- *   poseidon   native src/crypto/poseidon.ts against circomlibjs, hashes per second
+ *   poseidon   the BigInt reference (src/crypto) and the native addon of ingestion against
+ *              circomlibjs's WebAssembly, hashes per second
  *   circuits   constraint counts per circuit, per record for BatchUpdate
  *   prove      Groth16 prove and verify medians per circuit (real keys of the configuration)
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
@@ -36,6 +37,7 @@ import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
 import { compileCircuit } from './lib/circom.ts';
 import { devSetup } from './lib/dev-zkey.ts';
 import { poseidon } from '../src/crypto/poseidon.ts';
+import { loadNativePoseidon, writeField } from '../src/service/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
 import { CIRCUIT_NAMES, configuration } from './lib/build-circuits.ts';
 import { PROJECT_ROOT } from './lib/circom.ts';
@@ -71,13 +73,19 @@ const line = (s: string) => {
 
 async function benchPoseidon(): Promise<void> {
   const ref = await buildPoseidon();
-  line('\n## Poseidon, hashes per second (higher is better)');
-  line('inputs | native (src/crypto) | circomlibjs (baseline) | ratio');
+  const addon = await loadNativePoseidon((r) => line(`(native Poseidon unavailable: ${r})`));
+  line('\n## Poseidon, hashes per second on one thread (higher is better)');
+  line('inputs | BigInt reference (src/crypto) | native addon (ingestion) | circomlibjs WebAssembly (baseline) | reference / baseline | native / baseline');
   for (const n of [2, 4, 9, 11]) {
     const ins = (i: number) => Array.from({ length: n }, (_, k) => BigInt(i * 31 + k + 1));
     const ours = rate((i) => poseidon(ins(i)));
+    // The addon hashes a buffer of many inputs in one call, as ingestion does.
+    const batch = 256;
+    const buf = new Uint8Array(32 * n * batch);
+    for (let i = 0; i < batch; i++) ins(i).forEach((x, k) => writeField(buf, 32 * (n * i + k), x));
+    const native = addon ? rate(() => addon.hashMany(n, buf)) * batch : NaN;
     const base = rate((i) => ref(ins(i)));
-    line(`${n} | ${ours.toFixed(0)} | ${base.toFixed(0)} | ${(ours / base).toFixed(2)}`);
+    line(`${n} | ${ours.toFixed(0)} | ${native.toFixed(0)} | ${base.toFixed(0)} | ${(ours / base).toFixed(2)} | ${(native / base).toFixed(2)}`);
   }
 }
 

@@ -122,6 +122,7 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
     const m = agg.metrics;
     const series: Array<[name: string, type: 'counter' | 'gauge', help: string, value: number | string]> = [
       ['zktrust_records_accepted_total', 'counter', 'Records appended to the log.', m.recordsAccepted],
+      ['zktrust_log_writes_total', 'counter', 'Synced log writes (one per group of submissions appended together).', m.logWrites],
       ['zktrust_submissions_rejected_total', 'counter', 'Submissions refused.', m.submissionsRejected],
       ['zktrust_batches_proven_total', 'counter', 'Batch proofs completed.', m.batchesProven],
       ['zktrust_batch_prove_seconds_total', 'counter', 'Time spent building and proving batches.', (m.batchProveMs / 1000).toFixed(3)],

@@ -27,10 +27,10 @@ import { ProverProcess } from '../prover/prover-process.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
-import { Store, numKey } from '../store/db.ts';
+import { Store, numKey, type Op } from '../store/db.ts';
 import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
 import { identityOfDid } from './fast-hash.ts';
-import { Ledger, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
+import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import { SnapshotDir } from './snapshots.ts';
 import * as v from './validate.ts';
 
@@ -77,6 +77,26 @@ export interface TreeHeadBody {
   size: number;
   root: string;
   timestamp: number;
+}
+
+export interface Receipt {
+  org: string;
+  /** The submission's entries are [firstIndex, firstIndex + count) of the log. */
+  firstIndex: number;
+  count: number;
+  /** A tree head that includes them. */
+  treeHead: TreeHeadBody;
+  /** The time (ms since the epoch) by which they will be in a proven batch. */
+  deadline: number;
+}
+
+/** A checked submission waiting for the group commit. */
+interface PendingAppend {
+  record: SubmissionRecord;
+  openings: StoredOpening[];
+  parsed: OutcomeRecord[];
+  resolve: (receipt: Signed<Receipt>) => void;
+  reject: (e: unknown) => void;
 }
 
 export interface CheckpointBody {
@@ -134,6 +154,8 @@ export class Aggregator {
   private working: AgentState;
   private committed: AgentState;
   private readonly appendLock = new Mutex();
+  private readonly appendQueue: PendingAppend[] = [];
+  private appending = false;
   private readonly policyHash = policyHash(POLICY_V1);
   private readonly batchCircuit: LoadedCircuit;
   private readonly thresholdCircuit: LoadedCircuit;
@@ -157,7 +179,7 @@ export class Aggregator {
   private wake?: () => void;
   private loop?: Promise<void>;
   /** Counters for /metrics. */
-  readonly metrics = { recordsAccepted: 0, submissionsRejected: 0, batchesProven: 0, provenRecords: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
+  readonly metrics = { recordsAccepted: 0, logWrites: 0, submissionsRejected: 0, batchesProven: 0, provenRecords: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
   private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit, logger?: (entry: Record<string, unknown>) => void) {
     this.config = config;
@@ -379,7 +401,7 @@ export class Aggregator {
    * Nothing is stored unless every check passes.
    * @throws ZkTrustError with the failing check's code.
    */
-  async submit(input: unknown): Promise<Signed<{ org: string; firstIndex: number; count: number; treeHead: TreeHeadBody; deadline: number }>> {
+  async submit(input: unknown): Promise<Signed<Receipt>> {
     try {
       return await this.submitChecked(input);
     } catch (e) {
@@ -437,18 +459,75 @@ export class Aggregator {
     const parsed: OutcomeRecord[] = checked.map((r) => ({
       agent: r.agent, org: orgField, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken), violations: BigInt(r.violations), scope: BigInt(r.scope), salt: r.salt,
     }));
-    return this.appendLock.run(async () => {
-      if (await this.ledger.nonceUsed(orgDid, nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
-      this.checkProjection(parsed);
-      this.checkCapacity(parsed.length);
-      const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: hex(signature), firstIndex: this.ledger.size, orgIndex: org.index, acceptedAt: now };
-      await this.store.write(this.ledger.appendOps(record, openings));
-      this.ledger.added(record);
-      for (const r of parsed) this.project(r);
-      this.metrics.recordsAccepted += commitments.length;
-      this.wake?.();
-      return this.signed('receipt', { org: orgDid, firstIndex: record.firstIndex, count: commitments.length, treeHead: this.treeHeadBody(), deadline: now + this.config.receiptDeadlineMs });
+    const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: hex(signature), firstIndex: -1, orgIndex: org.index, acceptedAt: now };
+    return new Promise<Signed<Receipt>>((resolve, reject) => {
+      this.appendQueue.push({ record, openings, parsed, resolve, reject });
+      if (!this.appending) void this.flushAppends();
     });
+  }
+
+  /**
+   * Group commit: the submissions that finished their checks while the previous write was
+   * syncing are appended together, in arrival order, in one synced LevelDB batch. Each is
+   * checked on its own first (nonce, totals, capacity), so one refused submission never
+   * fails another; if the write fails, every submission of the group fails and nothing of
+   * it is kept.
+   */
+  private async flushAppends(): Promise<void> {
+    this.appending = true;
+    try {
+      while (this.appendQueue.length > 0) {
+        const queued = this.appendQueue.splice(0, this.appendQueue.length);
+        const group: PendingAppend[] = [];
+        const ops: Op[] = [];
+        const nonces = new Set<string>();
+        const undo = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint } | undefined>();
+        let next = this.ledger.size;
+        let added = 0;
+        for (const p of queued) {
+          try {
+            const id = submissionId(p.record.org, p.record.nonce);
+            if (nonces.has(id) || (await this.ledger.nonceUsed(p.record.org, p.record.nonce))) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
+            this.checkProjection(p.parsed);
+            this.checkCapacity(added + p.parsed.length);
+            for (const r of p.parsed) {
+              if (!undo.has(r.agent)) undo.set(r.agent, this.projected.get(r.agent));
+              this.project(r);
+            }
+            nonces.add(id);
+            p.record.firstIndex = next;
+            next += p.record.commitments.length;
+            added += p.record.commitments.length;
+            ops.push(...this.ledger.appendOps(p.record, p.openings, p.record.firstIndex - this.ledger.size));
+            group.push(p);
+          } catch (e) {
+            p.reject(e);
+          }
+        }
+        if (group.length === 0) continue;
+        try {
+          await this.store.write(ops);
+        } catch (e) {
+          for (const [agent, t] of undo) {
+            if (t) this.projected.set(agent, t);
+            else this.projected.delete(agent);
+          }
+          for (const p of group) p.reject(new ZkTrustError('unavailable', `the log could not be written: ${(e as Error).message}`));
+          continue;
+        }
+        for (const p of group) this.ledger.added(p.record);
+        this.metrics.recordsAccepted += added;
+        this.metrics.logWrites++;
+        this.wake?.();
+        const treeHead = this.treeHeadBody();
+        for (const p of group) {
+          const r = p.record;
+          p.resolve(this.signed('receipt', { org: r.org, firstIndex: r.firstIndex, count: r.commitments.length, treeHead, deadline: r.acceptedAt + this.config.receiptDeadlineMs }));
+        }
+      }
+    } finally {
+      this.appending = false;
+    }
   }
 
   // ---- log reads ----
@@ -507,6 +586,11 @@ export class Aggregator {
     const b = await this.store.get<StoredBatch>('batches', numKey(sequence));
     if (!b) throw new ZkTrustError('not_found', 'no such batch');
     return b;
+  }
+
+  /** Which Poseidon checks commitments at ingestion: 'native' or the WebAssembly fallback. */
+  get commitmentEngine(): string {
+    return this.commitments?.engine ?? 'none';
   }
 
   /** Entries accepted but not yet in a proven batch. */

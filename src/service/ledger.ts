@@ -116,10 +116,12 @@ export class Ledger {
 
   /**
    * The operations that append a submission; write them in one synced batch (with anything
-   * else that must be atomic with it), then call `added`.
+   * else that must be atomic with it), then call `added`. `ahead` counts the entries of
+   * submissions written in the same batch before this one.
    */
-  appendOps(s: SubmissionRecord, openings: StoredOpening[]): Op[] {
-    if (s.firstIndex !== this.size) throw new ZkTrustError('internal', 'appends must be sequential');
+  appendOps(s: SubmissionRecord, openings: StoredOpening[], ahead = 0): Op[] {
+    if (s.firstIndex !== this.size + ahead) throw new ZkTrustError('internal', 'appends must be sequential');
+    if (openings.length !== s.commitments.length) throw new ZkTrustError('internal', 'one opening per commitment');
     const key = numKey(s.firstIndex);
     return [
       { type: 'put', sub: 'nonces', key: submissionId(s.org, s.nonce), value: s.firstIndex },
@@ -128,8 +130,9 @@ export class Ledger {
     ];
   }
 
-  /** Records in memory a submission whose operations are on disk. */
+  /** Records in memory a submission whose operations are on disk (in log order). */
   added(s: SubmissionRecord): void {
+    if (s.firstIndex !== this.size) throw new ZkTrustError('internal', 'appends must be sequential');
     this.add(s);
   }
 
