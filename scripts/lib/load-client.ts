@@ -2,7 +2,7 @@
  * A load generator for the service benchmarks, run as its own process so that the client's
  * work does not share the server's event loop: posts pre-built JSON bodies (a file holding a
  * JSON array of strings) to a URL with a given concurrency, in order, and prints
- * {"ms": elapsed, "statuses": {...}, "latencies": [...]} on stdout.
+ * {"ms": elapsed, "cpuMs": the client's own CPU time, "statuses": {...}, "latencies": [...]} on stdout.
  *
  *   node --import tsx scripts/lib/load-client.ts <url> <bodies.json> <concurrency>
  */
@@ -27,4 +27,5 @@ await Promise.all(
     }
   }),
 );
-process.stdout.write(JSON.stringify({ ms: performance.now() - t0, statuses, latencies }) + '\n');
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, statuses, latencies }) + '\n');

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { contextHash } from '../crypto/context.ts';
-import { assertValidPublicKey, publicKeyOf, sign, verifyStrict } from '../crypto/ed25519.ts';
+import { assertValidPublicKey, publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
@@ -29,6 +29,7 @@ import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
 import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
+import { signerFor, verifierFor } from './fast-ed25519.ts';
 import { identityOfDid } from './fast-hash.ts';
 import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import { SnapshotDir } from './snapshots.ts';
@@ -148,13 +149,16 @@ class Mutex {
 export class Aggregator {
   readonly config: AggregatorConfig;
   readonly did: string;
-  private readonly secretKey: Uint8Array;
   private readonly store: Store;
   private ledger!: Ledger;
   private working: AgentState;
   private committed: AgentState;
   private readonly appendLock = new Mutex();
   private readonly appendQueue: PendingAppend[] = [];
+  // The organisation registry, loaded at start and written through (it is small).
+  private readonly registry = new Map<string, OrgRecord>();
+  private readonly orgVerifiers = new Map<string, (signature: Uint8Array, message: Uint8Array) => boolean>();
+  private readonly signer: (message: Uint8Array) => Uint8Array;
   private appending = false;
   private readonly policyHash = policyHash(POLICY_V1);
   private readonly batchCircuit: LoadedCircuit;
@@ -186,7 +190,7 @@ export class Aggregator {
     this.logger = logger ?? (() => {});
     this.snapshots = new SnapshotDir(join(config.dataDir, 'snapshots'));
     this.store = store;
-    this.secretKey = secretKey;
+    this.signer = signerFor(secretKey);
     this.did = didFromPublicKey(publicKeyOf(secretKey));
     this.working = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
     this.committed = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
@@ -229,13 +233,24 @@ export class Aggregator {
   }
 
   private signed<T>(type: string, body: T): Signed<T> {
-    return { body, signer: this.did, signature: hex(sign(signingBytes(type, body), this.secretKey)) };
+    return { body, signer: this.did, signature: hex(this.signer(signingBytes(type, body))) };
+  }
+
+  // A strict node:crypto verifier per registered organisation key (src/service/fast-ed25519.ts).
+  private orgVerifier(org: OrgRecord): (signature: Uint8Array, message: Uint8Array) => boolean {
+    let v = this.orgVerifiers.get(org.did);
+    if (!v) {
+      v = verifierFor(Uint8Array.from(Buffer.from(org.publicKey, 'hex')));
+      this.orgVerifiers.set(org.did, v);
+    }
+    return v;
   }
 
   // ---- recovery ----
 
   private async recover(): Promise<void> {
     const t0 = performance.now();
+    for await (const [, o] of this.store.range<OrgRecord>('orgs')) this.registry.set(o.did, o);
     this.ledger = await Ledger.open(this.store);
     await this.restoreSnapshot();
     let replayed = 0;
@@ -366,32 +381,37 @@ export class Aggregator {
     }
     const did = didFromPublicKey(pk);
     return this.appendLock.run(async () => {
-      if (await this.store.get('orgs', did)) throw new ZkTrustError('conflict', 'organisation already registered');
-      const count = (await this.store.get<number>('meta', 'orgCount')) ?? 0;
+      if (this.registry.has(did)) throw new ZkTrustError('conflict', 'organisation already registered');
+      const count = this.registry.size;
       if (count >= 4 ** this.config.orgDepth) throw new ZkTrustError('conflict', 'the organisation registry is full');
       const org: OrgRecord = { did, publicKey: hex(pk), index: count, name, status: 'active', registeredAt: Date.now() };
       await this.store.write([
         { type: 'put', sub: 'orgs', key: did, value: org },
         { type: 'put', sub: 'meta', key: 'orgCount', value: count + 1 },
       ]);
+      this.registry.set(did, org);
       return org;
     });
   }
 
-  /** Suspends an organisation: its later submissions are refused. */
+  /**
+   * Suspends (or reactivates) an organisation: its later submissions are refused, including
+   * those already checked but not yet appended.
+   */
   async setOrgStatus(did: string, status: 'active' | 'suspended'): Promise<OrgRecord> {
-    const org = await this.store.get<OrgRecord>('orgs', did);
-    if (!org) throw new ZkTrustError('not_found', 'unknown organisation');
-    const next = { ...org, status };
-    await this.store.write([{ type: 'put', sub: 'orgs', key: did, value: next }]);
-    return next;
+    return this.appendLock.run(async () => {
+      const org = this.registry.get(did);
+      if (!org) throw new ZkTrustError('not_found', 'unknown organisation');
+      const next = { ...org, status };
+      await this.store.write([{ type: 'put', sub: 'orgs', key: did, value: next }]);
+      this.registry.set(did, next);
+      return next;
+    });
   }
 
   /** The public registry: did, index, status (audit checks orgIndex against it). */
   async orgs(): Promise<Array<Pick<OrgRecord, 'did' | 'index' | 'status' | 'name'>>> {
-    const out = [];
-    for await (const [, o] of this.store.range<OrgRecord>('orgs')) out.push({ did: o.did, index: o.index, status: o.status, name: o.name });
-    return out.sort((a, b) => a.index - b.index);
+    return [...this.registry.values()].map((o) => ({ did: o.did, index: o.index, status: o.status, name: o.name })).sort((a, b) => a.index - b.index);
   }
 
   // ---- ingestion ----
@@ -444,11 +464,11 @@ export class Aggregator {
       openings[i] = opening;
       checked[i] = { ...opening, commitment, agent: agentField, salt };
     }
-    const org = await this.store.get<OrgRecord>('orgs', orgDid);
+    const org = this.registry.get(orgDid);
     if (!org) throw new ZkTrustError('unknown_org', 'the organisation is not registered');
     if (org.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
     const signed = signingBytes('submission', { org: orgDid, nonce, timestamp, commitments });
-    if (!verifyStrict(signature, signed, Uint8Array.from(Buffer.from(org.publicKey, 'hex')))) {
+    if (!this.orgVerifier(org)(signature, signed)) {
       throw new ZkTrustError('invalid_signature', 'the submission signature does not verify under the organisation key');
     }
     const now = Date.now();
@@ -487,7 +507,8 @@ export class Aggregator {
         for (const p of queued) {
           try {
             const id = submissionId(p.record.org, p.record.nonce);
-            if (nonces.has(id) || (await this.ledger.nonceUsed(p.record.org, p.record.nonce))) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
+            if (this.registry.get(p.record.org)?.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
+            if (nonces.has(id) || this.ledger.nonceUsed(p.record.org, p.record.nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
             this.checkProjection(p.parsed);
             this.checkCapacity(added + p.parsed.length);
             for (const r of p.parsed) {

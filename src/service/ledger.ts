@@ -72,6 +72,8 @@ export class Ledger {
   readonly log = new MerkleLog();
   private readonly subs: SubmissionRecord[] = [];
   private readonly firstIndexes: number[] = [];
+  // Submission id -> first index: the replay guard in memory (the store is the record).
+  private readonly ids = new Map<string, number>();
   private readonly openingsCache = new Map<number, StoredOpening[]>();
 
   private constructor(private readonly store: Store) {}
@@ -109,9 +111,9 @@ export class Ledger {
     return this.log.size;
   }
 
-  /** Whether the organisation already used this nonce (a stored, synced fact). */
-  async nonceUsed(org: string, nonce: string): Promise<boolean> {
-    return (await this.store.get('nonces', submissionId(org, nonce))) !== undefined;
+  /** Whether the organisation already used this nonce in an appended submission. */
+  nonceUsed(org: string, nonce: string): boolean {
+    return this.ids.has(submissionId(org, nonce));
   }
 
   /**
@@ -138,6 +140,8 @@ export class Ledger {
 
   private add(s: SubmissionRecord): void {
     const id = submissionId(s.org, s.nonce);
+    if (this.ids.has(id)) throw new ZkTrustError('internal', `submission ${id} appears twice in the log`);
+    this.ids.set(id, s.firstIndex);
     this.subs.push(s);
     this.firstIndexes.push(s.firstIndex);
     for (const commitment of s.commitments) this.log.append(entryLeaf({ commitment, org: s.org, orgIndex: s.orgIndex, submission: id }));
@@ -164,7 +168,7 @@ export class Ledger {
 
   /** The public submission with this id, or undefined. */
   async submission(id: string): Promise<Omit<SubmissionRecord, 'acceptedAt' | 'orgIndex'> | undefined> {
-    const first = await this.store.get<number>('nonces', id);
+    const first = this.ids.get(id);
     if (first === undefined) return undefined;
     const s = this.holder(first);
     const { acceptedAt: _a, orgIndex: _o, ...pub } = s;
