@@ -60,6 +60,7 @@ afterAll(async () => {
 describe('aggregator service', () => {
   it('ingests signed submissions from 3 organisations about 20 agents and proves every batch', async () => {
     let expectedFirst = 0;
+    const receipts: Array<{ firstIndex: number; count: number; deadline: number }> = [];
     for (let round = 0; round < 2; round++) {
       for (const [o, org] of orgs.entries()) {
         const records = agents.map((_, a) => a).filter((a) => (a + o + round) % 3 !== 0).slice(0, 5 + o).map((a) => {
@@ -70,6 +71,7 @@ describe('aggregator service', () => {
         });
         const res = await call('POST', '/v1/records', buildSubmission(org.secretKey, records));
         expect(res.status).toBe(201);
+        receipts.push(res.json.body);
         expect(res.json.body.firstIndex).toBe(expectedFirst);
         expect(res.json.body.count).toBe(records.length);
         expectedFirst += records.length;
@@ -84,6 +86,13 @@ describe('aggregator service', () => {
     const batch = await call('GET', `/v1/batches/${cp.json.body.sequence}`);
     const keys = (await call('GET', '/v1/keys')).json;
     expect(await verifyGroth16(keys.batchUpdate, batch.json.publicSignals, batch.json.proof)).toBe(true);
+    // Every receipt's entries are in a batch whose checkpoint was signed before the receipt's deadline.
+    const checkpoints = [];
+    for (let seq = 1; seq <= cp.json.body.sequence; seq++) checkpoints.push((await call('GET', `/v1/checkpoints/${seq}`)).json.body);
+    for (const r of receipts) {
+      const covering = checkpoints.find((c) => c.logSize >= r.firstIndex + r.count)!;
+      expect(covering.time).toBeLessThanOrEqual(r.deadline);
+    }
   }, 300_000);
 
   it('serves presentations that verify, and refuses a statement above the score', async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutcomeRecord } from '../../src/crypto/commitment.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { AgentState, type AppliedEntry } from '../../src/state/agent-state.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeSnapshot } from '../../src/state/snapshot.ts';
 
 const SHAPE = { agentDepth: 3, orgDepth: 2 };
@@ -71,5 +72,21 @@ describe('state snapshots', () => {
     expect(() => AgentState.fromSnapshot(SHAPE, new Uint8Array(10))).toThrow(/truncated/);
     expect(() => AgentState.fromSnapshot({ agentDepth: 4, orgDepth: 2 }, bytes)).toThrow(/another state shape/);
     for (const hostile of [undefined, null, 'snapshot', [1, 2, 3], {}]) expect(() => decodeSnapshot(hostile as unknown as Uint8Array)).toThrow(RangeError);
+  });
+
+  it('behind a valid checksum, still refuses another magic, version, shape or a non-canonical element', () => {
+    const bytes = stateAfter(3).toSnapshot();
+    const body = bytes.subarray(0, bytes.length - 32);
+    const resealed = (edit: (b: Uint8Array) => void) => {
+      const b = body.slice();
+      edit(b);
+      return Uint8Array.from([...b, ...sha256(b)]);
+    };
+    expect(() => decodeSnapshot(resealed((b) => (b[0] = 0)))).toThrow(/not a zktrust state snapshot/);
+    expect(() => decodeSnapshot(resealed((b) => (b[4] = 9)))).toThrow(/version 9/);
+    expect(() => decodeSnapshot(resealed((b) => (b[8] = 0)))).toThrow(/shape out of range/);
+    // The chain (offset 16) set to 0xff..ff: not below r.
+    expect(() => decodeSnapshot(resealed((b) => b.fill(0xff, 16, 48)))).toThrow(/non-canonical/);
+    expect(() => decodeSnapshot(Uint8Array.from([...body, 0, ...sha256(Uint8Array.from([...body, 0]))]))).toThrow(/trailing/);
   });
 });
