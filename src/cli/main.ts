@@ -191,6 +191,8 @@ program
       manifest = await ensureArtifacts(o.config, {
         update: true,
         onProgress: (m) => {
+          // Key generation's percentages are on the bar already.
+          if (/: keys: .* \d+%$/.test(m)) return;
           // Compiling reports nothing until it is done: a spinner with the elapsed time meanwhile.
           const next = m.endsWith(': compiling') ? new Progress(m) : undefined;
           if (bar) bar.finish(next ? undefined : m);

@@ -176,7 +176,8 @@ export class Progress {
   private rateAndEta(t: number): string {
     const elapsed = (t - this.started) / 1000;
     if (this.total === undefined) return `, ${formatDuration(elapsed)} elapsed`;
-    if (elapsed <= 0 || this.done === 0) return '';
+    // Under a second a rate means little (a first update may already count thousands).
+    if (elapsed < 1 || this.done === 0) return '';
     const rate = this.done / elapsed;
     const eta = this.done >= this.total ? '' : `, ETA ${formatDuration((this.total - this.done) / rate)}`;
     return `, ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s${eta}`;

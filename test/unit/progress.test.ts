@@ -73,6 +73,15 @@ describe('Progress on a TTY', () => {
     expect(s.out[3]).toMatch(/^\r\x1b\[Kx \[#+-+\] 5\/10 50%/);
   });
 
+  it('shows no rate or ETA in the first second', () => {
+    const s = fakeStream(true);
+    const clock = fakeClock();
+    const p = new Progress('keys', { stream: s, total: 200_000, now: clock.now });
+    clock.advance(5);
+    p.update(16_384);
+    expect(s.out[0]).toBe(`${CLEAR}keys [##----------------------------] 16384/200000 8%`);
+  });
+
   it('never wraps: the line fits the terminal width', () => {
     const s = fakeStream(true, 40);
     const p = new Progress('a long label for a narrow terminal', { stream: s, total: 10, now: fakeClock().now });
