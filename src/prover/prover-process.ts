@@ -7,7 +7,8 @@
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Groth16Prover, type ProofResult } from './groth16-prover.ts';
 
 export interface CircuitFiles {
@@ -22,6 +23,8 @@ type Response = { id: number; ok: true; result: ProofResult<string> } | { id: nu
 type Hello = { ready: true } | { ready: false; error: string };
 
 const SELF = fileURLToPath(import.meta.url);
+// tsx's loader, resolved from this package (not from the working directory).
+const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 /**
  * A prover running in a child process. Requests are served one at a time in arrival order
@@ -50,7 +53,9 @@ export class ProverProcess {
     const child = fork(SELF, [JSON.stringify(circuits)], {
       serialization: 'advanced',
       // TypeScript sources run through tsx; a compiled build would not need it.
-      execArgv: SELF.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      // tsx is resolved from this package, not from the working directory, so the service
+      // runs wherever it is started.
+      execArgv: SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await new Promise<void>((resolve, reject) => {

@@ -339,13 +339,18 @@ export class Aggregator {
 
   /**
    * Backpressure: a receipt promises a proven batch by its deadline, so refuse records that
-   * the prover could not reach in time (at the measured proving rate, with a 20% margin).
+   * the prover could not reach in time. A backlog is proven in full batches, so the capacity
+   * is counted in batches at the measured time per batch (the configured estimate until one
+   * is measured), with a 20% margin. `ahead`: records accepted in the same group commit.
+   * @throws ZkTrustError payload_too_large for a submission larger than the capacity itself
+   *   (it could never be accepted), unavailable (retry later) when the backlog is too long.
    */
-  private checkCapacity(count: number): void {
-    const measured = this.metrics.provenRecords > 0 ? this.metrics.batchProveMs / this.metrics.provenRecords : this.config.expectedMsPerRecord;
-    const capacity = Math.floor((0.8 * this.config.receiptDeadlineMs) / Math.max(1, measured));
-    if (this.pending + count > capacity) {
-      throw new ZkTrustError('unavailable', `the prover cannot reach more records before the receipt deadline (${this.pending} pending); retry later`);
+  private checkCapacity(count: number, ahead = 0): void {
+    const msPerBatch = this.metrics.batchesProven > 0 ? this.metrics.batchProveMs / this.metrics.batchesProven : this.config.expectedMsPerRecord * this.config.batchSize;
+    const capacity = Math.floor((0.8 * this.config.receiptDeadlineMs) / Math.max(1, msPerBatch)) * this.config.batchSize;
+    if (count > capacity) throw new ZkTrustError('payload_too_large', `at most ${capacity} records can be proven before the receipt deadline; split the submission`);
+    if (this.pending + ahead + count > capacity) {
+      throw new ZkTrustError('unavailable', `the prover cannot reach more records before the receipt deadline (${this.pending + ahead} pending); retry later`);
     }
   }
 
@@ -510,7 +515,7 @@ export class Aggregator {
             if (this.registry.get(p.record.org)?.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
             if (nonces.has(id) || this.ledger.nonceUsed(p.record.org, p.record.nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
             this.checkProjection(p.parsed);
-            this.checkCapacity(added + p.parsed.length);
+            this.checkCapacity(p.parsed.length, added);
             for (const r of p.parsed) {
               if (!undo.has(r.agent)) undo.set(r.agent, this.projected.get(r.agent));
               this.project(r);

@@ -15,6 +15,7 @@ import { startService, type RunningService } from '../../src/service/server.ts';
 let dir: string;
 let svc: RunningService;
 const org = generateKeyPair();
+const other = generateKeyPair();
 const agent = didFromPublicKey(generateKeyPair().publicKey);
 const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
   const r = await fetch(svc.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -28,7 +29,7 @@ beforeAll(async () => {
   // Capacity: 0.8 * 10 s / 1 s per record = 8 pending records; 3 requests per org before refusal.
   svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 10_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
   await svc.aggregator.stop();
-  expect((await post('/v1/admin/orgs', { name: 'o', publicKey: Buffer.from(org.publicKey).toString('hex') }, { authorization: 'Bearer t' })).status).toBe(201);
+  for (const o of [org, other]) expect((await post('/v1/admin/orgs', { name: 'o', publicKey: Buffer.from(o.publicKey).toString('hex') }, { authorization: 'Bearer t' })).status).toBe(201);
 }, 60_000);
 afterAll(async () => {
   await svc?.close();
@@ -36,6 +37,13 @@ afterAll(async () => {
 });
 
 describe('service limits', () => {
+  it('refuses a submission larger than what can ever be proven before the deadline (413), storing nothing', async () => {
+    const big = await post('/v1/records', buildSubmission(other.secretKey, records(9)));
+    expect([big.status, big.json.code]).toEqual([413, 'payload_too_large']);
+    expect(big.json.detail).toMatch(/at most 8 records/);
+    expect(await size()).toBe(0);
+  });
+
   it('refuses records the prover could not reach before the deadline (503), then rate-limits the org (429)', async () => {
     expect((await post('/v1/records', buildSubmission(org.secretKey, records(6)))).status).toBe(201);
     const over = await post('/v1/records', buildSubmission(org.secretKey, records(3)));
