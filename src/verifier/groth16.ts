@@ -45,9 +45,13 @@ export interface Groth16VerificationKey {
 type Curve = any; // ffjavascript's curve object (untyped)
 let curvePromise: Promise<Curve> | undefined;
 
-/** The BN254 curve, built once per process (WebAssembly with worker threads). */
+/**
+ * The BN254 curve, built once per process: WebAssembly on the calling thread, without
+ * worker threads (verification is a few pairings; threads would only keep processes and
+ * browser tabs alive and cost a start-up).
+ */
 export function getCurve(): Promise<Curve> {
-  curvePromise ??= buildBn128();
+  curvePromise ??= buildBn128(true);
   return curvePromise;
 }
 
