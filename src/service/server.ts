@@ -44,7 +44,7 @@ export async function startService(config: ServiceConfig, log: Logger = jsonLogg
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;
-  log({ msg: 'listening', url, aggregator: aggregator.did, circuits: config.circuits, dataDir: config.dataDir });
+  log({ msg: 'listening', url, aggregator: aggregator.did, circuits: config.circuits, dataDir: config.dataDir, commitmentCheck: aggregator.commitmentEngine });
   let closing: Promise<void> | undefined;
   return {
     aggregator,
