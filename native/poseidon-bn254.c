@@ -5,7 +5,7 @@
  * recomputed. The round constants are not compiled in: JavaScript passes them once per width
  * (setParams), from the same table src/crypto/poseidon-constants.ts that the reference uses.
  *
- * Field elements cross the boundary as 32-byte little-endian canonical integers (< r); a
+ * Field elements cross the boundary as 32-byte big-endian canonical integers (< r); a
  * non-canonical input is refused, never reduced. Inside, arithmetic is Montgomery form over
  * four 64-bit limbs (CIOS multiplication with 128-bit products).
  *
@@ -210,17 +210,18 @@ static params_t PARAMS[MAX_T + 1]; /* indexed by the number of inputs */
 static void to_mont(u64 out[4], const u64 in[4]) { mont_mul(out, in, R2); }
 static void from_mont(u64 out[4], const u64 in[4]) { mont_mul(out, in, ONE); }
 
-static void load_le(u64 out[4], const uint8_t *b) {
+/* 32 big-endian bytes <-> four little-endian-ordered 64-bit limbs. */
+static void load_be(u64 out[4], const uint8_t *b) {
   for (int i = 0; i < 4; i++) {
     u64 x = 0;
-    for (int k = 7; k >= 0; k--) x = (x << 8) | b[8 * i + k];
+    for (int k = 0; k < 8; k++) x = (x << 8) | b[8 * (3 - i) + k];
     out[i] = x;
   }
 }
 
-static void store_le(uint8_t *b, const u64 in[4]) {
+static void store_be(uint8_t *b, const u64 in[4]) {
   for (int i = 0; i < 4; i++)
-    for (int k = 0; k < 8; k++) b[8 * i + k] = (uint8_t)(in[i] >> (8 * k));
+    for (int k = 0; k < 8; k++) b[8 * (3 - i) + k] = (uint8_t)(in[i] >> (8 * (7 - k)));
 }
 
 /* state' = state x M: out[i] = sum_j m[j][i] * state[j]. */
@@ -275,7 +276,7 @@ static void permute(const params_t *pp, const fe *in, u64 out[4]) {
 }
 
 /*
- * Hashes `count` inputs of `n` elements each from `in` (little-endian, canonical) into `out`.
+ * Hashes `count` inputs of `n` elements each from `in` (big-endian, canonical) into `out`.
  * Returns the index of the first non-canonical input element plus one, or 0.
  */
 static size_t hash_many(const params_t *pp, int n, const uint8_t *in, uint8_t *out, size_t count) {
@@ -283,14 +284,14 @@ static size_t hash_many(const params_t *pp, int n, const uint8_t *in, uint8_t *o
   for (size_t k = 0; k < count; k++) {
     for (int i = 0; i < n; i++) {
       u64 raw[4];
-      load_le(raw, in + (k * n + i) * 32);
+      load_be(raw, in + (k * n + i) * 32);
       if (geq_mod(raw)) return k * n + i + 1;
       to_mont(x[i].v, raw);
     }
     u64 h[4], canon[4];
     permute(pp, x, h);
     from_mont(canon, h);
-    store_le(out + k * 32, canon);
+    store_be(out + k * 32, canon);
   }
   return 0;
 }
@@ -326,7 +327,7 @@ static int load_table(fe **dst, const uint8_t *b, size_t len) {
   if (!t) return 0;
   for (size_t i = 0; i < len; i++) {
     u64 raw[4];
-    load_le(raw, b + 32 * i);
+    load_be(raw, b + 32 * i);
     if (geq_mod(raw)) {
       free(t);
       return 0;
@@ -337,7 +338,7 @@ static int load_table(fe **dst, const uint8_t *b, size_t len) {
   return 1;
 }
 
-/* setParams(n, partialRounds, C, S, M, P): byte arrays of 32-byte LE elements. */
+/* setParams(n, partialRounds, C, S, M, P): byte arrays of 32-byte big-endian elements. */
 static napi_value set_params(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];

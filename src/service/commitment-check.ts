@@ -67,12 +67,12 @@ export class CommitmentChecker {
       const o = 32 * WIDTH * k;
       inputs.set(prefix, o);
       writeField(inputs, o + 32, r.agent);
-      // Counters are below 2^32 (checked by the caller): one little-endian word each.
-      view.setUint32(o + 96, r.epoch, true);
-      view.setUint32(o + 128, r.kept, true);
-      view.setUint32(o + 160, r.broken, true);
-      view.setUint32(o + 192, r.violations, true);
-      view.setUint32(o + 224, r.scope, true);
+      // Counters are below 2^32 (checked by the caller): the last big-endian word of each.
+      view.setUint32(o + 96 + 28, r.epoch);
+      view.setUint32(o + 128 + 28, r.kept);
+      view.setUint32(o + 160 + 28, r.broken);
+      view.setUint32(o + 192 + 28, r.violations);
+      view.setUint32(o + 224 + 28, r.scope);
       writeField(inputs, o + 256, r.salt);
       writeField(claimed, 32 * k, r.commitment);
     }

@@ -31,46 +31,19 @@ interface Addon {
   hashManyAsync(n: number, inputs: Uint8Array, output: Uint8Array): Promise<void>;
 }
 
-/** Writes a canonical field element as 32 little-endian bytes at `offset`. */
+/**
+ * Writes a canonical field element as 32 big-endian bytes at `offset` (the addon's layout;
+ * one hex conversion, cheaper than limb-by-limb BigInt arithmetic).
+ * @throws RangeError unless 0 <= x < r.
+ */
 export function writeField(buf: Uint8Array, offset: number, x: bigint): void {
   if (typeof x !== 'bigint' || x < 0n || x >= FIELD_MODULUS) throw new RangeError('not a canonical field element');
-  for (let i = 0; i < 32; i += 8) {
-    let limb = x & 0xffff_ffff_ffff_ffffn;
-    x >>= 64n;
-    // Two 32-bit halves: cheaper than eight byte-sized BigInt shifts.
-    const lo = Number(limb & 0xffff_ffffn);
-    const hi = Number(limb >> 32n);
-    limb = 0n;
-    buf[offset + i] = lo & 0xff;
-    buf[offset + i + 1] = (lo >>> 8) & 0xff;
-    buf[offset + i + 2] = (lo >>> 16) & 0xff;
-    buf[offset + i + 3] = lo >>> 24;
-    buf[offset + i + 4] = hi & 0xff;
-    buf[offset + i + 5] = (hi >>> 8) & 0xff;
-    buf[offset + i + 6] = (hi >>> 16) & 0xff;
-    buf[offset + i + 7] = hi >>> 24;
-  }
+  Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).write(x.toString(16).padStart(64, '0'), offset, 32, 'hex');
 }
 
-/** Writes a non-negative integer below 2^53 as a 32-byte little-endian field element. */
-export function writeSmall(buf: Uint8Array, offset: number, x: number): void {
-  buf.fill(0, offset, offset + 32);
-  const lo = x >>> 0;
-  const hi = Math.floor(x / 2 ** 32);
-  buf[offset] = lo & 0xff;
-  buf[offset + 1] = (lo >>> 8) & 0xff;
-  buf[offset + 2] = (lo >>> 16) & 0xff;
-  buf[offset + 3] = lo >>> 24;
-  buf[offset + 4] = hi & 0xff;
-  buf[offset + 5] = (hi >>> 8) & 0xff;
-  buf[offset + 6] = (hi >>> 16) & 0xff;
-}
-
-/** Reads a 32-byte little-endian field element. */
+/** Reads a 32-byte big-endian field element. */
 export function readField(buf: Uint8Array, offset: number): bigint {
-  let hex = '';
-  for (let i = offset + 31; i >= offset; i--) hex += (buf[i]! < 16 ? '0' : '') + buf[i]!.toString(16);
-  return BigInt('0x' + hex);
+  return BigInt('0x' + Buffer.from(buf.buffer, buf.byteOffset + offset, 32).toString('hex'));
 }
 
 function fieldTable(hex: readonly string[]): Uint8Array {
@@ -79,7 +52,7 @@ function fieldTable(hex: readonly string[]): Uint8Array {
   return out;
 }
 
-/** Poseidon of fixed-width inputs laid out as 32-byte little-endian elements. */
+/** Poseidon of fixed-width inputs laid out as 32-byte big-endian elements. */
 export class NativePoseidon {
   private constructor(private readonly addon: Addon) {}
 
@@ -94,7 +67,7 @@ export class NativePoseidon {
 
   /**
    * Hashes `inputs.length / (32 n)` inputs of `n` elements each, in this thread.
-   * @returns 32 bytes per input, little-endian.
+   * @returns 32 bytes per input, big-endian.
    * @throws RangeError (code ERR_NON_CANONICAL) for an element >= r, or bad sizes.
    */
   hashMany(n: number, inputs: Uint8Array): Uint8Array {
