@@ -1,11 +1,12 @@
 /**
  * Groth16 proving with snarkjs: the only place in zktrust that calls snarkjs's prover.
- * A prover holds its circuit's wasm and zkey in memory, so each proof costs a witness and
- * a proof, not a file read; snarkjs keeps the BN254 curve (and its worker threads) warm
- * between proofs in one process.
+ * A prover holds its circuit's compiled witness calculator and its zkey in memory, so each
+ * proof costs a witness and a proof, not a file read or a WebAssembly compilation; snarkjs
+ * keeps the BN254 curve (and its worker threads) warm between proofs in one process.
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
 
@@ -24,6 +25,10 @@ export class Groth16Prover<Name extends string = string> {
   readonly publicNames: readonly Name[];
   private readonly wasm: Uint8Array;
   private readonly zkey: Uint8Array;
+  private calculator?: ReturnType<typeof WitnessCalculatorBuilder>;
+  // The calculator's WebAssembly instance holds one witness at a time: witnesses are
+  // computed one after another (proofs may then overlap).
+  private witnessQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(circuit: string, publicNames: readonly Name[], wasm: Uint8Array, zkey: Uint8Array) {
     this.circuit = circuit;
@@ -47,7 +52,13 @@ export class Groth16Prover<Name extends string = string> {
    *   circuit; Error if the circuit's public signal count differs from publicNames.
    */
   async prove(input: Record<string, unknown>): Promise<ProofResult<Name>> {
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, { type: 'mem', data: this.wasm }, { type: 'mem', data: this.zkey });
+    // As snarkjs's fullProve, with the witness calculator compiled once.
+    this.calculator ??= WitnessCalculatorBuilder(this.wasm);
+    const calculator = this.calculator;
+    const witness = this.witnessQueue.then(async () => (await calculator).calculateWTNSBin(input, false));
+    this.witnessQueue = witness.catch(() => undefined);
+    const wtns = await witness;
+    const { proof, publicSignals } = await snarkjs.groth16.prove({ type: 'mem', data: this.zkey }, { type: 'mem', data: wtns });
     if (publicSignals.length !== this.publicNames.length) {
       throw new Error(`${this.circuit}: circuit has ${publicSignals.length} public signals, expected ${this.publicNames.length}`);
     }
