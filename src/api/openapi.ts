@@ -75,7 +75,7 @@ export function openApiDocument(): object {
         post: {
           summary: 'Submit signed record commitments with their openings',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Submission' } } } },
-          responses: { '201': ok('Signed receipt: log index range, tree head, deadline'), ...errors(400, 401, 403, 409, 413, 429) },
+          responses: { '201': ok('Signed receipt: log index range, tree head, deadline'), ...errors(400, 401, 403, 409, 413, 429, 503) },
         },
       },
       '/v1/log/head': { get: { summary: 'Signed tree head', responses: { '200': ok('Signed tree head') } } },
