@@ -63,8 +63,8 @@ export async function benchService(configName: string, line: (s: string) => void
         const out = await runLoad(`${svc.url}/v1/records`, file, clients);
         if (out.statuses[201] !== bodies.length) throw new Error(`ingestion: ${JSON.stringify(out.statuses)}`);
         const rate = total / (out.ms / 1000);
-        // Baseline: the same submissions written to a fresh LevelDB as the log writes them (nonce,
-        // public submission, openings), one synced batch per submission, in this process.
+        // Baseline: the same submissions written to a fresh LevelDB as the log writes them (public
+        // submission, openings), one synced batch per submission, in this process.
         const store = await Store.open(join(dir, `baseline-${size}-${clients}`));
         const t2 = performance.now();
         let index = 0;
@@ -73,7 +73,6 @@ export async function benchService(configName: string, line: (s: string) => void
           const key = numKey(index);
           index += s.records.length;
           await store.write([
-            { type: 'put', sub: 'nonces', key: `${s.org}/${s.nonce}`, value: index },
             { type: 'put', sub: 'submissions', key, value: { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.records.map((r) => r.commitment), signature: s.signature } },
             { type: 'put', sub: 'openings', key, value: s.records.map(({ commitment: _c, ...o }) => o) },
           ]);

@@ -12,7 +12,7 @@ import { FIELD_MODULUS as P, assertField } from './field.ts';
 import { POSEIDON_CONSTANTS } from './poseidon-constants.ts';
 
 // Partial rounds for width t = 2..17 (circomlib's table, from the Poseidon paper's script).
-const PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+export const PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
 const FULL_ROUNDS = 8;
 
 interface Params {

@@ -133,7 +133,7 @@ export interface Presentation {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const RECORD_KEYS = ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'] as const;
 
-/** A simple async mutex: one appender at a time keeps log indices dense and ordered. */
+/** A simple async mutex: one registry change at a time keeps organisation indexes dense. */
 class Mutex {
   private tail = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -183,7 +183,7 @@ export class Aggregator {
   private wake?: () => void;
   private loop?: Promise<void>;
   /** Counters for /metrics. */
-  readonly metrics = { recordsAccepted: 0, logWrites: 0, submissionsRejected: 0, batchesProven: 0, provenRecords: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
+  readonly metrics = { recordsAccepted: 0, logWrites: 0, submissionsRejected: 0, batchesProven: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
   private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit, logger?: (entry: Record<string, unknown>) => void) {
     this.config = config;
@@ -390,10 +390,7 @@ export class Aggregator {
       const count = this.registry.size;
       if (count >= 4 ** this.config.orgDepth) throw new ZkTrustError('conflict', 'the organisation registry is full');
       const org: OrgRecord = { did, publicKey: hex(pk), index: count, name, status: 'active', registeredAt: Date.now() };
-      await this.store.write([
-        { type: 'put', sub: 'orgs', key: did, value: org },
-        { type: 'put', sub: 'meta', key: 'orgCount', value: count + 1 },
-      ]);
+      await this.store.write([{ type: 'put', sub: 'orgs', key: did, value: org }]);
       this.registry.set(did, org);
       return org;
     });
@@ -524,7 +521,7 @@ export class Aggregator {
             p.record.firstIndex = next;
             next += p.record.commitments.length;
             added += p.record.commitments.length;
-            ops.push(...this.ledger.appendOps(p.record, p.openings, p.record.firstIndex - this.ledger.size));
+            ops.push(...this.ledger.appendOps(p.record, p.openings));
             group.push(p);
           } catch (e) {
             p.reject(e);
@@ -698,7 +695,6 @@ export class Aggregator {
     this.presentationCache.clear();
     if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
-    this.metrics.provenRecords += to - from;
     this.metrics.batchProveMs += performance.now() - t0;
   }
 

@@ -5,6 +5,7 @@
  * cannot be built, a pool of child processes with circomlibjs's WebAssembly Poseidon does.
  * @module
  */
+import { availableParallelism } from 'node:os';
 import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { TAG_RECORD } from '../crypto/tags.ts';
 import { CommitmentPool } from './commitment-pool.ts';
@@ -25,6 +26,7 @@ export interface CheckedRecord {
 const WIDTH = 9;
 // Below this many records one thread-pool job is enough; above, one job per core.
 const SPLIT_FROM = 64;
+const CORES = Math.max(1, availableParallelism());
 
 export class CommitmentChecker {
   private constructor(
@@ -76,7 +78,7 @@ export class CommitmentChecker {
       writeField(inputs, o + 256, r.salt);
       writeField(claimed, 32 * k, r.commitment);
     }
-    const out = await this.native.hashManyAsync(WIDTH, inputs, n >= SPLIT_FROM ? 2 : 1);
+    const out = await this.native.hashManyAsync(WIDTH, inputs, n >= SPLIT_FROM ? CORES : 1);
     if (Buffer.compare(out, claimed) === 0) return -1;
     for (let k = 0; k < n; k++) {
       if (Buffer.compare(out.subarray(32 * k, 32 * k + 32), claimed.subarray(32 * k, 32 * k + 32)) !== 0) return k;

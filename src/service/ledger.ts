@@ -1,11 +1,13 @@
 /**
  * The log's persistent form and its in-memory index. A submission is the unit of storage:
- * one accepted submission is three puts in one synced LevelDB batch, whatever its size:
+ * one accepted submission is two puts in one synced LevelDB batch, whatever its size:
  *
- *   nonces/<org>/<nonce>         -> first log index (the replay guard)
  *   submissions/<first index>    -> the public submission: org, nonce, timestamp, the signed
  *                                   commitments, the organisation's signature, orgIndex, time
  *   openings/<first index>       -> the openings, in order (private: the prover's witness)
+ *
+ * The replay guard is the index of submissions by <org>/<nonce>, rebuilt from the stored
+ * submissions on open, so a nonce stays used across restarts.
  *
  * Log entry i is commitment i - firstIndex of the submission that holds it; entries are
  * derived, never stored twice, so what the log serves is always what the organisation
@@ -68,12 +70,17 @@ export function entryLeaf(e: Omit<LogEntry, 'index'>): Uint8Array {
   return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(json).digest());
 }
 
+// Entry i of the log, which submission `s` holds.
+const entryOf = (s: SubmissionRecord, i: number): LogEntry => ({
+  index: i, commitment: s.commitments[i - s.firstIndex]!, org: s.org, orgIndex: s.orgIndex, submission: submissionId(s.org, s.nonce),
+});
+
 export class Ledger {
   readonly log = new MerkleLog();
   private readonly subs: SubmissionRecord[] = [];
   private readonly firstIndexes: number[] = [];
-  // Submission id -> first index: the replay guard in memory (the store is the record).
-  private readonly ids = new Map<string, number>();
+  // Submission id -> submission: the replay guard and the lookup by id.
+  private readonly ids = new Map<string, SubmissionRecord>();
   private readonly openingsCache = new Map<number, StoredOpening[]>();
 
   private constructor(private readonly store: Store) {}
@@ -118,15 +125,13 @@ export class Ledger {
 
   /**
    * The operations that append a submission; write them in one synced batch (with anything
-   * else that must be atomic with it), then call `added`. `ahead` counts the entries of
-   * submissions written in the same batch before this one.
+   * else that must be atomic with it), then call `added` in log order, which checks that
+   * the first indexes are dense.
    */
-  appendOps(s: SubmissionRecord, openings: StoredOpening[], ahead = 0): Op[] {
-    if (s.firstIndex !== this.size + ahead) throw new ZkTrustError('internal', 'appends must be sequential');
+  appendOps(s: SubmissionRecord, openings: StoredOpening[]): Op[] {
     if (openings.length !== s.commitments.length) throw new ZkTrustError('internal', 'one opening per commitment');
     const key = numKey(s.firstIndex);
     return [
-      { type: 'put', sub: 'nonces', key: submissionId(s.org, s.nonce), value: s.firstIndex },
       { type: 'put', sub: 'submissions', key, value: s },
       { type: 'put', sub: 'openings', key, value: openings },
     ];
@@ -141,7 +146,7 @@ export class Ledger {
   private add(s: SubmissionRecord): void {
     const id = submissionId(s.org, s.nonce);
     if (this.ids.has(id)) throw new ZkTrustError('internal', `submission ${id} appears twice in the log`);
-    this.ids.set(id, s.firstIndex);
+    this.ids.set(id, s);
     this.subs.push(s);
     this.firstIndexes.push(s.firstIndex);
     for (const commitment of s.commitments) this.log.append(entryLeaf({ commitment, org: s.org, orgIndex: s.orgIndex, submission: id }));
@@ -163,14 +168,13 @@ export class Ledger {
   entry(i: number): LogEntry & { acceptedAt: number } {
     if (!Number.isSafeInteger(i) || i < 0 || i >= this.size) throw new RangeError(`no entry ${i}`);
     const s = this.holder(i);
-    return { index: i, commitment: s.commitments[i - s.firstIndex]!, org: s.org, orgIndex: s.orgIndex, submission: submissionId(s.org, s.nonce), acceptedAt: s.acceptedAt };
+    return { ...entryOf(s, i), acceptedAt: s.acceptedAt };
   }
 
   /** The public submission with this id, or undefined. */
-  async submission(id: string): Promise<Omit<SubmissionRecord, 'acceptedAt' | 'orgIndex'> | undefined> {
-    const first = this.ids.get(id);
-    if (first === undefined) return undefined;
-    const s = this.holder(first);
+  submission(id: string): Omit<SubmissionRecord, 'acceptedAt' | 'orgIndex'> | undefined {
+    const s = this.ids.get(id);
+    if (!s) return undefined;
     const { acceptedAt: _a, orgIndex: _o, ...pub } = s;
     return pub;
   }
@@ -190,8 +194,7 @@ export class Ledger {
         if (this.openingsCache.size >= 4) this.openingsCache.delete(this.openingsCache.keys().next().value!);
         this.openingsCache.set(s.firstIndex, list);
       }
-      const { acceptedAt: _a, ...entry } = this.entry(i);
-      out.push({ entry, opening: list[i - s.firstIndex]! });
+      out.push({ entry: entryOf(s, i), opening: list[i - s.firstIndex]! });
     }
     return out;
   }

@@ -18,12 +18,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FIELD_MODULUS } from '../crypto/field.ts';
+import { PARTIAL_ROUNDS } from '../crypto/poseidon.ts';
 import { POSEIDON_CONSTANTS } from '../crypto/poseidon-constants.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SOURCE = join(ROOT, 'native', 'poseidon-bn254.c');
-// circomlib's partial-round counts by number of inputs (as src/crypto/poseidon.ts).
-const PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
 
 interface Addon {
   setParams(n: number, partial: number, c: Uint8Array, s: Uint8Array, m: Uint8Array, p: Uint8Array): void;
@@ -77,10 +76,10 @@ export class NativePoseidon {
   }
 
   /**
-   * As hashMany, on the libuv thread pool, split in `parts` jobs (one per core) so that the
-   * event loop stays free. Do not modify `inputs` until the promise settles.
+   * As hashMany, on the libuv thread pool, split in `parts` jobs (one per core, say) so that
+   * the event loop stays free. Do not modify `inputs` until the promise settles.
    */
-  async hashManyAsync(n: number, inputs: Uint8Array, parts = 2): Promise<Uint8Array> {
+  async hashManyAsync(n: number, inputs: Uint8Array, parts = 1): Promise<Uint8Array> {
     const count = inputs.length / (32 * n);
     const out = new Uint8Array(32 * count);
     const per = Math.ceil(count / Math.max(1, parts));

@@ -8,7 +8,7 @@
 import { Level } from 'level';
 
 // 'entries' only to recognise (and refuse) the per-entry layout of storage format 1.
-export const SUBLEVELS = ['meta', 'orgs', 'submissions', 'openings', 'nonces', 'batches', 'snapshots', 'entries'] as const;
+export const SUBLEVELS = ['meta', 'orgs', 'submissions', 'openings', 'batches', 'entries'] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 export type Op = { type: 'put'; sub: SublevelName; key: string; value: unknown } | { type: 'del'; sub: SublevelName; key: string };

@@ -15,6 +15,7 @@ import { generateKeyPair, verifyStrict } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey, publicKeyFromDid } from '../../src/crypto/identity.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
+import { registerOrgs } from '../helpers/service.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -31,10 +32,7 @@ beforeAll(async () => {
   svc = await startService(config(), () => {});
   // Ingestion only: no batches are proven in this test.
   await svc.aggregator.stop();
-  for (const o of orgs) {
-    const r = await fetch(`${svc.url}/v1/admin/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: JSON.stringify({ name: 'o', publicKey: Buffer.from(o.publicKey).toString('hex') }) });
-    expect(r.status).toBe(201);
-  }
+  await registerOrgs(svc.url, 't', orgs);
 }, 60_000);
 afterAll(async () => {
   await svc?.close();

@@ -11,6 +11,7 @@ import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { buildSubmission } from '../../src/client/submission.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
+import { registerOrgs } from '../helpers/service.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -29,7 +30,7 @@ beforeAll(async () => {
   // Capacity: 0.8 * 10 s / 1 s per record = 8 pending records; 3 requests per org before refusal.
   svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 10_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
   await svc.aggregator.stop();
-  for (const o of [org, other]) expect((await post('/v1/admin/orgs', { name: 'o', publicKey: Buffer.from(o.publicKey).toString('hex') }, { authorization: 'Bearer t' })).status).toBe(201);
+  await registerOrgs(svc.url, 't', [org, other]);
 }, 60_000);
 afterAll(async () => {
   await svc?.close();

@@ -15,6 +15,7 @@ import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { createVerifier } from '../../src/verifier/presentation.ts';
+import { registerOrgs } from '../helpers/service.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -23,9 +24,9 @@ const org = generateKeyPair();
 const agents = Array.from({ length: 5 }, () => generateKeyPair());
 const dids = agents.map((a) => didFromPublicKey(a.publicKey));
 
-async function start(): Promise<RunningService> {
+async function start(snapshotEveryBatches = 2): Promise<RunningService> {
   logs = [];
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100, snapshotEveryBatches: 2 }, (e) => logs.push(e));
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100, snapshotEveryBatches }, (e) => logs.push(e));
   return svc;
 }
 const recovered = () => logs.find((l) => l.msg === 'recovered') as { proven: number; checkpoint: number; fromSnapshot?: number; replayedRecords: number };
@@ -41,8 +42,7 @@ async function submitAndProve(round: number): Promise<void> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-recovery-'));
   await start();
-  const res = await fetch(`${svc.url}/v1/admin/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: JSON.stringify({ name: 'o', publicKey: Buffer.from(org.publicKey).toString('hex') }) });
-  expect(res.status).toBe(201);
+  await registerOrgs(svc.url, 't', [org]);
 }, 120_000);
 
 afterAll(async () => {
@@ -94,8 +94,7 @@ describe('recovery from state snapshots', () => {
     await svc.close();
     await rm(join(dir, 'data', 'snapshots'), { recursive: true });
     // Without snapshots at all (and none written at this shutdown: the next start must replay).
-    svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', snapshotEveryBatches: 0 }, (e) => logs.push(e));
-    logs = logs.filter((l) => l.msg === 'recovered').slice(-1);
+    await start(0);
     expect(recovered()).toMatchObject({ replayedRecords: 15, proven: 15 });
     expect(recovered().fromSnapshot).toBeUndefined();
     expect(latest()).toEqual(before);
