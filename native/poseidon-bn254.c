@@ -16,11 +16,10 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef uint64_t u64;
-typedef unsigned __int128 u128;
+#include "mont256.h"
 
 /* r = 21888242871839275222246405745257275088548364400416034343698204186575808495617 */
 static const u64 MOD[4] = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL};
@@ -35,94 +34,11 @@ static const u64 ONE[4] = {1, 0, 0, 0};
 
 typedef struct { u64 v[4]; } fe;
 
-/* a >= MOD ? */
-static inline int geq_mod(const u64 a[4]) {
-  for (int i = 3; i >= 0; i--) {
-    if (a[i] > MOD[i]) return 1;
-    if (a[i] < MOD[i]) return 0;
-  }
-  return 1;
-}
-
-static inline void sub_mod_in_place(u64 a[4]) {
-  u128 borrow = 0;
-  for (int i = 0; i < 4; i++) {
-    u128 d = (u128)a[i] - MOD[i] - borrow;
-    a[i] = (u64)d;
-    borrow = (d >> 64) & 1;
-  }
-}
-
-/* Multiply-accumulate into the 192-bit column accumulator (acc, hi). */
-#define MAC(x, y)                            \
-  do {                                       \
-    const u128 p_ = (u128)(x) * (y);         \
-    acc += p_;                               \
-    hi += acc < p_;                          \
-  } while (0)
-/* Emit the low word of the accumulator and shift it down one word. */
-#define SHIFT(out)                           \
-  do {                                       \
-    (out) = (u64)acc;                        \
-    acc = (acc >> 64) | ((u128)hi << 64);    \
-    hi = 0;                                  \
-  } while (0)
-
-/* r = a * b * R^-1 mod MOD, inputs and output below MOD: Montgomery multiplication in
- * product-scanning form (column by column, the reduction interleaved), which keeps one
- * 192-bit accumulator instead of a row of carries. */
-static inline void mont_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
-  u64 m[4], t[4];
-  u128 acc = 0;
-  u64 hi = 0;
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; k++) {
-#pragma GCC unroll 4
-    for (int i = 0; i < k; i++) {
-      MAC(a[i], b[k - i]);
-      MAC(m[i], MOD[k - i]);
-    }
-    MAC(a[k], b[0]);
-    m[k] = (u64)acc * INV;
-    MAC(m[k], MOD[0]);
-    u64 zero;
-    SHIFT(zero);
-    (void)zero;
-  }
-#pragma GCC unroll 4
-  for (int k = 4; k < 7; k++) {
-#pragma GCC unroll 4
-    for (int i = k - 3; i < 4; i++) {
-      MAC(a[i], b[k - i]);
-      MAC(m[i], MOD[k - i]);
-    }
-    SHIFT(t[k - 4]);
-  }
-  t[3] = (u64)acc;
-  /* The result is below 2 MOD < 2^255: the accumulator holds no further word. */
-  if (geq_mod(t)) sub_mod_in_place(t);
-  r[0] = t[0]; r[1] = t[1]; r[2] = t[2]; r[3] = t[3];
-}
-
-static inline void add_mod(u64 r[4], const u64 a[4], const u64 b[4]) {
-  u64 s[4], d[4];
-  u128 c = 0;
-  for (int i = 0; i < 4; i++) {
-    c += (u128)a[i] + b[i];
-    s[i] = (u64)c;
-    c >>= 64;
-  }
-  /* a + b < 2 MOD < 2^256: no carry out of the top limb. Subtract MOD, keep the
-   * difference unless it borrowed (branch-free). */
-  u128 borrow = 0;
-  for (int i = 0; i < 4; i++) {
-    u128 x = (u128)s[i] - MOD[i] - borrow;
-    d[i] = (u64)x;
-    borrow = (x >> 64) & 1;
-  }
-  const u64 keep = (u64)0 - (u64)borrow;
-  for (int i = 0; i < 4; i++) r[i] = (s[i] & keep) | (d[i] & ~keep);
-}
+static inline int geq_mod(const u64 a[4]) { return mont_geq(a, MOD); }
+static inline void sub_mod_in_place(u64 a[4]) { mont_sub_in_place(a, MOD); }
+/* Over r: the shared Montgomery arithmetic of mont256.h with this file's modulus. */
+static inline void fr_mul(u64 r[4], const u64 a[4], const u64 b[4]) { mont_mul(r, a, b, MOD, INV); }
+static inline void add_mod(u64 r[4], const u64 a[4], const u64 b[4]) { mont_add(r, a, b, MOD); }
 
 /* Montgomery reduction: r = T * R^-1 mod MOD, for T < MOD * R (so r < 2 MOD before the
  * final subtraction). T is clobbered. */
@@ -189,9 +105,9 @@ static inline void dot(u64 r[4], const fe *x, const fe *y, int n, int stride) {
 
 static inline void pow5(u64 a[4]) {
   u64 a2[4], a4[4];
-  mont_mul(a2, a, a);
-  mont_mul(a4, a2, a2);
-  mont_mul(a, a4, a);
+  fr_mul(a2, a, a);
+  fr_mul(a4, a2, a2);
+  fr_mul(a, a4, a);
 }
 
 /* Parameters of one width, in Montgomery form. m and p are stored as m[j][i] (row j). */
@@ -207,8 +123,8 @@ typedef struct {
 
 static params_t PARAMS[MAX_T + 1]; /* indexed by the number of inputs */
 
-static void to_mont(u64 out[4], const u64 in[4]) { mont_mul(out, in, R2); }
-static void from_mont(u64 out[4], const u64 in[4]) { mont_mul(out, in, ONE); }
+static void to_mont(u64 out[4], const u64 in[4]) { fr_mul(out, in, R2); }
+static void from_mont(u64 out[4], const u64 in[4]) { fr_mul(out, in, ONE); }
 
 /* 32 big-endian bytes <-> four little-endian-ordered 64-bit limbs. */
 static void load_be(u64 out[4], const uint8_t *b) {
@@ -258,7 +174,7 @@ static void permute(const params_t *pp, const fe *in, u64 out[4]) {
     u64 s0[4], prod[4];
     dot(s0, st, s, t, 1);
     for (int k = 1; k < t; k++) {
-      mont_mul(prod, st[0].v, s[t + k - 1].v);
+      fr_mul(prod, st[0].v, s[t + k - 1].v);
       add_mod(st[k].v, st[k].v, prod);
     }
     memcpy(st[0].v, s0, sizeof s0);
@@ -308,18 +224,7 @@ static size_t hash_many(const params_t *pp, int n, const uint8_t *in, uint8_t *o
 
 static int get_int(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
 
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *d;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &type, &length, &d, &ab, &offset) != napi_ok || type != napi_uint8_array) return 0;
-  *data = (uint8_t *)d;
-  *len = length;
-  return 1;
-}
+#define get_bytes napi_uint8_bytes
 
 /* Loads `len` elements from a byte array into Montgomery form; 0 on a non-canonical value. */
 static int load_table(fe **dst, const uint8_t *b, size_t len) {

@@ -20,7 +20,8 @@ export interface CircuitFiles {
 
 type Request = { id: number; circuit: string; input: Record<string, unknown> };
 type Response = { id: number; ok: true; result: ProofResult<string> } | { id: number; ok: false; error: string };
-type Hello = { ready: true } | { ready: false; error: string };
+// msmFallback: why the G1 multiexponentiations run in WebAssembly (absent when native).
+type Hello = { ready: true; msmFallback?: string } | { ready: false; error: string };
 
 const SELF = fileURLToPath(import.meta.url);
 // tsx's loader, resolved from this package (not from the working directory).
@@ -28,16 +29,19 @@ const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 /**
  * A prover running in a child process. Requests are served one at a time in arrival order
- * (snarkjs already spreads one proof over every core).
+ * (one proof already spreads over every core).
  */
 export class ProverProcess {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, { resolve: (r: ProofResult<string>) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
+  /** Why the child's G1 multiexponentiations run in WebAssembly; undefined when native. */
+  readonly msmFallback?: string;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcess, msmFallback: string | undefined) {
     this.child = child;
+    this.msmFallback = msmFallback;
     child.on('message', (m: Response) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -58,12 +62,12 @@ export class ProverProcess {
       execArgv: SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', (m: Hello) => (m.ready ? resolve() : reject(new Error(m.error))));
+    const hello = await new Promise<Hello & { ready: true }>((resolve, reject) => {
+      child.once('message', (m: Hello) => (m.ready ? resolve(m) : reject(new Error(m.error))));
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`prover process exited with code ${code} before it was ready`)));
     });
-    return new ProverProcess(child);
+    return new ProverProcess(child, hello.msmFallback);
   }
 
   /**
@@ -100,8 +104,11 @@ export class ProverProcess {
 async function serve(): Promise<void> {
   const send = (m: Hello | Response) => process.send!(m);
   const provers = new Map<string, Groth16Prover>();
+  let msmFallback: string | undefined;
   try {
-    for (const c of JSON.parse(process.argv[2]!) as CircuitFiles[]) provers.set(c.circuit, await Groth16Prover.fromFiles(c));
+    for (const c of JSON.parse(process.argv[2]!) as CircuitFiles[]) {
+      provers.set(c.circuit, await Groth16Prover.fromFiles({ ...c, onNativeUnavailable: (r) => (msmFallback = r) }));
+    }
   } catch (e) {
     send({ ready: false, error: (e as Error).message });
     process.exit(1);
@@ -119,7 +126,7 @@ async function serve(): Promise<void> {
     });
   });
   process.on('disconnect', () => process.exit(0));
-  send({ ready: true });
+  send({ ready: true, msmFallback });
 }
 
 if (process.argv[1] === SELF && process.send) void serve();

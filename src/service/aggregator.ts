@@ -23,6 +23,7 @@ import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/ide
 import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
 import { loadCircuitArtifacts, type LoadedCircuit } from '../prover/artifacts.ts';
+import { loadAddon } from '../native/addon.ts';
 import { ProverProcess } from '../prover/prover-process.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
@@ -224,12 +225,16 @@ export class Aggregator {
   }
 
   private async startProvers(): Promise<void> {
+    // Build the native multiexponentiation once here, not in both children at once.
+    await loadAddon('msm-bn254');
     this.batchProver = await ProverProcess.start([
       { circuit: 'batch-update', wasmPath: this.batchCircuit.wasmPath, zkeyPath: this.batchCircuit.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS },
     ]);
     this.thresholdProver = await ProverProcess.start([
       { circuit: 'threshold', wasmPath: this.thresholdCircuit.wasmPath, zkeyPath: this.thresholdCircuit.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS },
     ]);
+    const reason = this.batchProver.msmFallback ?? this.thresholdProver.msmFallback;
+    if (reason) this.logger({ msg: 'native multiexponentiation unavailable; proofs use WebAssembly only', reason });
   }
 
   private signed<T>(type: string, body: T): Signed<T> {

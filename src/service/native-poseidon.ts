@@ -9,20 +9,10 @@
  * vectors and a property test check both).
  * @module
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { loadAddon } from '../native/addon.ts';
 import { FIELD_MODULUS } from '../crypto/field.ts';
 import { PARTIAL_ROUNDS } from '../crypto/poseidon.ts';
 import { POSEIDON_CONSTANTS } from '../crypto/poseidon-constants.ts';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SOURCE = join(ROOT, 'native', 'poseidon-bn254.c');
 
 interface Addon {
   setParams(n: number, partial: number, c: Uint8Array, s: Uint8Array, m: Uint8Array, p: Uint8Array): void;
@@ -100,63 +90,15 @@ export class NativePoseidon {
   }
 }
 
-function nodeIncludeDir(): string | undefined {
-  const candidates = [
-    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
-    join(dirname(process.execPath), '..', 'include', 'node'),
-    '/usr/include/node',
-    '/usr/local/include/node',
-  ];
-  return candidates.find((d): d is string => !!d && existsSync(join(d, 'node_api.h')));
-}
-
-/** The path the addon of the current source is built to. */
-export function nativeAddonPath(): string {
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
-  return join(ROOT, 'build', 'native', `poseidon-bn254-${hash}.node`);
-}
-
-/**
- * Builds the addon if it is missing (atomically: compile to a temporary name, then rename).
- * @throws Error with the compiler's message when the build fails.
- */
-export async function buildNativePoseidon(): Promise<string> {
-  const target = nativeAddonPath();
-  if (existsSync(target)) return target;
-  const include = nodeIncludeDir();
-  if (!include) throw new Error('Node-API headers (node_api.h) not found');
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  const cc = process.env.CC ?? 'cc';
-  try {
-    await promisify(execFile)(cc, ['-O3', '-std=gnu11', '-shared', '-fPIC', '-fvisibility=hidden', `-I${include}`, '-o', tmp, SOURCE]);
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new Error(`could not compile ${SOURCE} with ${cc}: ${(e as { stderr?: string }).stderr || (e as Error).message}`);
-  }
-  return target;
-}
-
-let loaded: Promise<NativePoseidon | undefined> | undefined;
+let hasher: NativePoseidon | undefined;
 
 /**
  * The native hasher, built on first use; undefined (with the reason given to `onUnavailable`)
  * where it cannot be built or loaded, or when ZKTRUST_NATIVE=0.
  */
-export function loadNativePoseidon(onUnavailable?: (reason: string) => void): Promise<NativePoseidon | undefined> {
-  loaded ??= (async () => {
-    if (process.env.ZKTRUST_NATIVE === '0') {
-      onUnavailable?.('disabled by ZKTRUST_NATIVE=0');
-      return undefined;
-    }
-    try {
-      const path = await buildNativePoseidon();
-      return NativePoseidon.fromAddon(createRequire(import.meta.url)(path) as Addon);
-    } catch (e) {
-      onUnavailable?.((e as Error).message);
-      return undefined;
-    }
-  })();
-  return loaded;
+export async function loadNativePoseidon(onUnavailable?: (reason: string) => void): Promise<NativePoseidon | undefined> {
+  const addon = await loadAddon<Addon>('poseidon-bn254', onUnavailable);
+  if (!addon) return undefined;
+  hasher ??= NativePoseidon.fromAddon(addon);
+  return hasher;
 }

@@ -17,6 +17,7 @@ declare module 'snarkjs' {
   export const powersOfTau: Record<string, (...args: any[]) => Promise<any>>;
   export const wtns: Record<string, (...args: any[]) => Promise<any>>;
   export const r1cs: Record<string, (...args: any[]) => Promise<any>>;
+  export const curves: { getCurveFromName(name: string, options?: unknown): Promise<any> };
 }
 declare module 'circom_runtime' {
   export function WitnessCalculatorBuilder(wasm: Uint8Array, options?: unknown): Promise<{

@@ -1,0 +1,317 @@
+/**
+ * A Groth16 prover over a proving key parsed once and held in memory.
+ *
+ * It computes the same proof as snarkjs's `groth16.prove` from the same zkey and witness
+ * (same sections, same QAP layout, same multiexponentiations on ffjavascript's BN254), with
+ * two differences that matter for speed:
+ *
+ * - the zkey is parsed once, not once per proof;
+ * - the QAP evaluations A(w), B(w) and C = A(w)·B(w) on the domain are computed in
+ *   WebAssembly on the curve's worker threads (`qap_buildABC`, each thread a slice of the
+ *   domain), where snarkjs 0.7 walks the coefficients in JavaScript, one field operation per
+ *   call. For the production threshold circuit that walk was about a third of the proof.
+ *
+ * The proof's randomness r and s comes from node:crypto. Nothing here checks that the
+ * witness satisfies the circuit: the witness calculator does (it refuses an unsatisfied
+ * constraint), and a proof from a bad witness does not verify.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import * as snarkjs from 'snarkjs';
+import type { Groth16Proof } from 'snarkjs';
+import { loadAddon } from '../native/addon.ts';
+
+/** native/msm-bn254.c: G1 multiexponentiation in the zkey's and ffjavascript's layouts. */
+interface MsmAddon {
+  msm(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
+  msmAsync(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
+}
+
+const N8 = 32; // bytes per BN254 field element (both Fq and Fr)
+const COEF_SIZE = 12 + N8; // matrix, constraint, signal (u32 each), then the coefficient
+
+/**
+ * The sections of a binary file in the iden3 container format (zkey, wtns, r1cs):
+ * magic, version, section count, then (id u32, size u64, bytes) per section.
+ * Views into `bytes`, not copies.
+ * @throws Error if the magic differs or a section runs past the end of the file.
+ */
+export function readSections(bytes: Uint8Array, magic: string): Map<number, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fail = (why: string): never => {
+    throw new Error(`not a valid ${magic} file: ${why}`);
+  };
+  if (bytes.byteLength < 12) fail('too short');
+  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== magic) fail('wrong magic');
+  const count = view.getUint32(8, true);
+  const sections = new Map<number, Uint8Array>();
+  let p = 12;
+  for (let i = 0; i < count; i++) {
+    if (p + 12 > bytes.byteLength) fail(`section ${i} header past the end`);
+    const id = view.getUint32(p, true);
+    const size = Number(view.getBigUint64(p + 4, true));
+    p += 12;
+    if (p + size > bytes.byteLength) fail(`section ${id} past the end`);
+    if (sections.has(id)) fail(`section ${id} twice`);
+    sections.set(id, bytes.subarray(p, p + size));
+    p += size;
+  }
+  return sections;
+}
+
+/** A Groth16 proving key (snarkjs zkey), parsed. */
+export class ProvingKey {
+  readonly nVars: number;
+  readonly nPublic: number;
+  readonly domainSize: number;
+  readonly power: number;
+  /** Section 4 without its count: nCoef entries of COEF_SIZE bytes. */
+  readonly coeffs: Uint8Array;
+  readonly nCoeffs: number;
+  readonly pointsA: Uint8Array;
+  readonly pointsB1: Uint8Array;
+  readonly pointsB2: Uint8Array;
+  readonly pointsC: Uint8Array;
+  readonly pointsH: Uint8Array;
+  /** Curve points in ffjavascript's internal form. */
+  private readonly vk: { alpha1: unknown; beta1: unknown; beta2: unknown; delta1: unknown; delta2: unknown };
+
+  private constructor(
+    readonly curve: any,
+    sections: Map<number, Uint8Array>,
+    private readonly native: MsmAddon | undefined,
+  ) {
+    const need = (id: number): Uint8Array => {
+      const s = sections.get(id);
+      if (!s) throw new Error(`not a valid zkey file: section ${id} missing`);
+      return s;
+    };
+    const kind = new DataView(need(1).buffer, need(1).byteOffset, 4).getUint32(0, true);
+    if (kind !== 1) throw new Error('zkey is not a Groth16 key');
+    const h = need(2);
+    const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    let p = 0;
+    const u32 = (): number => {
+      const v = hv.getUint32(p, true);
+      p += 4;
+      return v;
+    };
+    const n8q = u32();
+    const q = leToBigInt(h.subarray(p, p + n8q));
+    p += n8q;
+    const n8r = u32();
+    const r = leToBigInt(h.subarray(p, p + n8r));
+    p += n8r;
+    if (n8q !== N8 || n8r !== N8 || q !== curve.q || r !== curve.r) throw new Error('zkey is not for BN254');
+    this.nVars = u32();
+    this.nPublic = u32();
+    this.domainSize = u32();
+    this.power = Math.log2(this.domainSize);
+    if (!Number.isInteger(this.power)) throw new Error('zkey domain size is not a power of two');
+    const g1 = (): unknown => {
+      const v = curve.G1.fromRprLEM(h, p);
+      p += 2 * N8;
+      return v;
+    };
+    const g2 = (): unknown => {
+      const v = curve.G2.fromRprLEM(h, p);
+      p += 4 * N8;
+      return v;
+    };
+    const alpha1 = g1();
+    const beta1 = g1();
+    const beta2 = g2();
+    g2(); // gamma2: verification only
+    const delta1 = g1();
+    const delta2 = g2();
+    this.vk = { alpha1, beta1, beta2, delta1, delta2 };
+
+    const c = need(4);
+    this.nCoeffs = new DataView(c.buffer, c.byteOffset, 4).getUint32(0, true);
+    this.coeffs = c.subarray(4);
+    if (this.coeffs.byteLength !== this.nCoeffs * COEF_SIZE) throw new Error('not a valid zkey file: coefficient section size');
+    const sized = (id: number, bytes: number): Uint8Array => {
+      const s = need(id);
+      if (s.byteLength !== bytes) throw new Error(`not a valid zkey file: section ${id} size`);
+      return s;
+    };
+    this.pointsA = sized(5, this.nVars * 2 * N8);
+    this.pointsB1 = sized(6, this.nVars * 2 * N8);
+    this.pointsB2 = sized(7, this.nVars * 4 * N8);
+    this.pointsC = sized(8, (this.nVars - this.nPublic - 1) * 2 * N8);
+    this.pointsH = sized(9, this.domainSize * 2 * N8);
+  }
+
+  /**
+   * Parses a zkey on snarkjs's shared BN254 instance (the same worker threads as snarkjs).
+   * The G1 multiexponentiations run in native/msm-bn254.c when it can be built (unless
+   * `native` is false, or ZKTRUST_NATIVE=0), else in ffjavascript's WebAssembly.
+   */
+  static async parse(zkey: Uint8Array, opts: { native?: boolean; onNativeUnavailable?: (reason: string) => void } = {}): Promise<ProvingKey> {
+    const curve = await snarkjs.curves.getCurveFromName('bn128');
+    const native = opts.native === false ? undefined : await loadAddon<MsmAddon>('msm-bn254', opts.onNativeUnavailable);
+    return new ProvingKey(curve, readSections(zkey, 'zkey'), native);
+  }
+
+  /** Whether the G1 multiexponentiations run natively. */
+  get nativeMsm(): boolean {
+    return this.native !== undefined;
+  }
+
+  /**
+   * Proves from a witness in wtns form (as circom's witness calculator writes it).
+   * @returns the proof and the public signals, as snarkjs returns them.
+   * @throws Error if the witness is not for this key's field or has the wrong length.
+   */
+  async prove(wtns: Uint8Array): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
+    const { curve } = this;
+    const { Fr, G1, G2 } = curve;
+    const witness = this.witnessOf(wtns);
+
+    const T0 = performance.now(); const lap = (m: string) => process.env.ZKT_PHASES && console.log(m, (performance.now() - T0).toFixed(0));
+    const [a, b, c] = await this.evaluateQap(witness); lap("qap");
+    // H's evaluations on the odd points of the doubled domain, as snarkjs lays out the H
+    // query: interpolate, shift by the 2n-th root of unity, evaluate.
+    const shift = this.power === Fr.s ? Fr.shift : Fr.w[this.power + 1];
+    const odd = async (evals: Uint8Array): Promise<Uint8Array> => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(evals, '', ''), Fr.e(1), shift), '', '');
+    const [aOdd, bOdd, cOdd] = [await odd(a), await odd(b), await odd(c)];
+    const h = await this.joinAbc(aOdd, bOdd, cOdd); lap("fft+join");
+
+    const [msmA, msmB1, msmB2, msmC, msmH] = await Promise.all([
+      this.g1Msm(this.pointsA, witness),
+      this.g1Msm(this.pointsB1, witness),
+      G2.multiExpAffine(this.pointsB2, witness),
+      this.g1Msm(this.pointsC, witness.subarray((this.nPublic + 1) * N8)),
+      this.g1Msm(this.pointsH, h),
+    ]);
+
+    lap("msm"); const r = randomScalar(Fr);
+    const s = randomScalar(Fr);
+    const { alpha1, beta1, beta2, delta1, delta2 } = this.vk;
+    const piA = G1.add(G1.add(msmA, alpha1), G1.timesFr(delta1, r));
+    const piB = G2.add(G2.add(msmB2, beta2), G2.timesFr(delta2, s));
+    const b1 = G1.add(G1.add(msmB1, beta1), G1.timesFr(delta1, s));
+    let piC = G1.add(msmC, msmH);
+    piC = G1.add(piC, G1.timesFr(piA, s));
+    piC = G1.add(piC, G1.timesFr(b1, r));
+    piC = G1.add(piC, G1.timesFr(delta1, Fr.neg(Fr.mul(r, s))));
+
+    const str = (v: bigint): string => v.toString();
+    const proof: Groth16Proof = {
+      pi_a: G1.toObject(G1.toAffine(piA)).map(str),
+      pi_b: G2.toObject(G2.toAffine(piB)).map((p: bigint[]) => p.map(str)),
+      pi_c: G1.toObject(G1.toAffine(piC)).map(str),
+      protocol: 'groth16',
+      curve: 'bn128',
+    };
+    const publicSignals: string[] = [];
+    for (let i = 1; i <= this.nPublic; i++) publicSignals.push(leToBigInt(witness.subarray(i * N8, (i + 1) * N8)).toString());
+    return { proof, publicSignals };
+  }
+
+  /**
+   * sum scalars[i] * bases[i] on G1, natively (the points split between the cores, partial
+   * sums added here) or with ffjavascript. The result is in ffjavascript's Jacobian form.
+   */
+  private async g1Msm(bases: Uint8Array, scalars: Uint8Array): Promise<unknown> {
+    const { G1 } = this.curve;
+    if (!this.native) return G1.multiExpAffine(bases, scalars);
+    const n = bases.byteLength / (2 * N8);
+    const parts = Math.max(1, Math.min(availableParallelism(), Math.floor(n / 512)));
+    const per = Math.ceil(n / parts);
+    const outs: Uint8Array[] = [];
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < n; i += per) {
+      const end = Math.min(n, i + per);
+      const out = new Uint8Array(3 * N8);
+      outs.push(out);
+      jobs.push(this.native.msmAsync(bases.subarray(2 * N8 * i, 2 * N8 * end), scalars.subarray(N8 * i, N8 * end), out));
+    }
+    await Promise.all(jobs);
+    return outs.reduce((acc, p) => G1.add(acc, p), G1.zero);
+  }
+
+  /** The witness values (section 2 of a wtns file), after checking field and length. */
+  private witnessOf(wtns: Uint8Array): Uint8Array {
+    const sections = readSections(wtns, 'wtns');
+    const head = sections.get(1);
+    const values = sections.get(2);
+    if (!head || !values) throw new Error('not a valid wtns file: section missing');
+    const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const n8 = hv.getUint32(0, true);
+    if (n8 !== N8 || leToBigInt(head.subarray(4, 4 + n8)) !== this.curve.r) throw new Error('witness is not for the BN254 scalar field');
+    const n = hv.getUint32(4 + n8, true);
+    if (n !== this.nVars || values.byteLength !== n * N8) {
+      throw new Error(`invalid witness length: the circuit has ${this.nVars} signals, the witness ${n}`);
+    }
+    return values;
+  }
+
+  /**
+   * A(w), B(w) and their pointwise product on the domain (Montgomery form, as the FFTs
+   * take them). Each of the curve's threads takes a contiguous slice of the domain and scans
+   * all coefficients, skipping those of other slices.
+   */
+  private async evaluateQap(witness: Uint8Array): Promise<[Uint8Array, Uint8Array, Uint8Array]> {
+    const tm = this.curve.tm;
+    const threads = Math.max(1, Math.min(tm.concurrency as number, Math.floor(this.domainSize / 1024)));
+    const per = Math.ceil(this.domainSize / threads);
+    const tasks: Promise<Uint8Array[]>[] = [];
+    for (let start = 0; start < this.domainSize; start += per) {
+      const n = Math.min(per, this.domainSize - start);
+      tasks.push(
+        tm.queueAction([
+          { cmd: 'ALLOCSET', var: 0, buff: this.coeffs },
+          { cmd: 'ALLOCSET', var: 1, buff: witness },
+          { cmd: 'ALLOC', var: 2, len: n * N8 },
+          { cmd: 'ALLOC', var: 3, len: n * N8 },
+          { cmd: 'ALLOC', var: 4, len: n * N8 },
+          {
+            cmd: 'CALL',
+            fnName: 'qap_buildABC',
+            params: [{ var: 0 }, { val: this.nCoeffs }, { var: 1 }, { var: 2 }, { var: 3 }, { var: 4 }, { val: start }, { val: n }, { val: 0 }, { val: this.nVars }],
+          },
+          { cmd: 'GET', out: 0, var: 2, len: n * N8 },
+          { cmd: 'GET', out: 1, var: 3, len: n * N8 },
+          { cmd: 'GET', out: 2, var: 4, len: n * N8 },
+        ]),
+      );
+    }
+    const parts = await Promise.all(tasks);
+    const out: [Uint8Array, Uint8Array, Uint8Array] = [0, 1, 2].map(() => new Uint8Array(this.domainSize * N8)) as never;
+    parts.forEach((part, i) => {
+      for (let m = 0; m < 3; m++) out[m]!.set(part[m]!, i * per * N8);
+    });
+    return out;
+  }
+
+  /** A·B - C on the odd points, out of Montgomery form: the H multiexp's scalars. */
+  private async joinAbc(a: Uint8Array, b: Uint8Array, c: Uint8Array): Promise<Uint8Array> {
+    const n = this.domainSize;
+    const [res] = (await this.curve.tm.queueAction([
+      { cmd: 'ALLOCSET', var: 0, buff: a },
+      { cmd: 'ALLOCSET', var: 1, buff: b },
+      { cmd: 'ALLOCSET', var: 2, buff: c },
+      { cmd: 'ALLOC', var: 3, len: n * N8 },
+      { cmd: 'CALL', fnName: 'qap_joinABC', params: [{ var: 0 }, { var: 1 }, { var: 2 }, { val: n }, { var: 3 }] },
+      { cmd: 'CALL', fnName: 'frm_batchFromMontgomery', params: [{ var: 3 }, { val: n }, { var: 3 }] },
+      { cmd: 'GET', out: 0, var: 3, len: n * N8 },
+    ])) as Uint8Array[];
+    return res!;
+  }
+}
+
+function leToBigInt(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
+
+/** A uniform nonzero scalar from node:crypto (64 bytes reduced mod r: bias below 2^-250). */
+function randomScalar(Fr: any): unknown {
+  for (;;) {
+    const v = leToBigInt(randomBytes(64)) % (Fr.p as bigint);
+    if (v !== 0n) return Fr.e(v);
+  }
+}
