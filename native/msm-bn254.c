@@ -1,23 +1,24 @@
 /*
- * Multi-scalar multiplication on BN254 G1 (sum of k_i * P_i), as a Node-API addon for the
- * Groth16 prover (src/prover/groth16-engine.ts): the A, B1, C and H multiexponentiations of
- * a proof, in the layouts snarkjs's zkey and ffjavascript use, so that no point or scalar is
- * converted on the way in or out.
+ * Multi-scalar multiplication on BN254 G1 and G2 (sum of k_i * P_i), as a Node-API addon for
+ * the Groth16 prover (src/prover/groth16-engine.ts): the A, B1, B2, C and H
+ * multiexponentiations of a proof, in the layouts snarkjs's zkey and ffjavascript use, so
+ * that no point or scalar is converted on the way in or out.
  *
- * - Bases: affine points, x then y, each 32 bytes little-endian in Montgomery form over q
- *   (a zkey's point sections); (0, 0) is the point at infinity.
+ * - Bases: affine points, x then y, each coordinate little-endian in Montgomery form over q
+ *   (32 bytes in G1; in G2 an element c0 + c1 u of Fq2 = Fq[u]/(u^2 + 1), c0 first, 64 bytes):
+ *   a zkey's point sections. (0, 0) is the point at infinity.
  * - Scalars: 32 bytes little-endian, plain form (a witness, or H's evaluations).
- * - Result: a Jacobian point (X, Y, Z), 96 bytes little-endian in Montgomery form, Z = 0 for
- *   infinity: ffjavascript's G1 form, so G1.add and G1.toAffine take it as it is.
+ * - Result: a Jacobian point (X, Y, Z) in the same coordinate form, Z = 0 for infinity:
+ *   ffjavascript's form, so its G1/G2 add and toAffine take it as it is.
  *
  * The bases are not checked to be on the curve: they come from a proving key whose sha256
  * the artifact loader has checked against the manifest.
  *
- * Algorithm: Pippenger's bucket method with unsigned c-bit windows. Field arithmetic is
- * Montgomery over four 64-bit limbs (product scanning with 128-bit products); point
- * formulas are the standard a = 0 Jacobian ones (dbl-2009-l, madd-2007-bl, add-2007-bl).
- * msmAsync runs one job on libuv's thread pool; the caller splits the points between jobs
- * and adds the partial results.
+ * Algorithm: Pippenger's bucket method with unsigned c-bit windows (msm-group.inc, written
+ * once for both groups). Field arithmetic is Montgomery over four 64-bit limbs (mont256.h);
+ * Fq2 multiplies by Karatsuba. Both groups are a = 0 curves, so the Jacobian formulas are
+ * the same (dbl-2009-l, madd-2007-bl, add-2007-bl). msmAsync runs one job on libuv's thread
+ * pool; the caller splits the points between jobs and adds the partial results.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -32,11 +33,9 @@ static const u64 Q[4] = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b
 /* -q^-1 mod 2^64 */
 static const u64 QINV = 0x87d20782e4866389ULL;
 /* R mod q (1 in Montgomery form), R = 2^256 */
-static const u64 ONE[4] = {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL};
+#define ONE_LIMBS {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}
 
 typedef struct { u64 v[4]; } fq;
-typedef struct { fq x, y; } g1_affine;
-typedef struct { fq x, y, z; } g1_jac;
 
 static inline int fq_is_zero(const fq *a) { return (a->v[0] | a->v[1] | a->v[2] | a->v[3]) == 0; }
 static inline int fq_eq(const fq *a, const fq *b) {
@@ -49,136 +48,42 @@ static inline void fq_sub(fq *r, const fq *a, const fq *b) { mont_sub(r->v, a->v
 static inline void fq_dbl(fq *r, const fq *a) { mont_add(r->v, a->v, a->v, Q); }
 static inline void fq_mul(fq *r, const fq *a, const fq *b) { mont_mul(r->v, a->v, b->v, Q, QINV); }
 static inline void fq_sqr(fq *r, const fq *a) { fq_mul(r, a, a); }
+static const fq FQ_ONE = {ONE_LIMBS};
 
-static inline int jac_is_inf(const g1_jac *p) { return fq_is_zero(&p->z); }
-static inline void jac_set_inf(g1_jac *p) { memset(p, 0, sizeof *p); }
-
-/* r = 2p (dbl-2009-l); r may alias p. */
-static void jac_dbl(g1_jac *r, const g1_jac *p) {
-  if (jac_is_inf(p)) {
-    jac_set_inf(r);
-    return;
-  }
-  fq a, b, c, d, e, f, t;
-  fq_sqr(&a, &p->x);
-  fq_sqr(&b, &p->y);
-  fq_sqr(&c, &b);
-  fq_add(&t, &p->x, &b);
-  fq_sqr(&t, &t);
-  fq_sub(&t, &t, &a);
-  fq_sub(&t, &t, &c);
-  fq_dbl(&d, &t);
-  fq_dbl(&e, &a);
-  fq_add(&e, &e, &a);
-  fq_sqr(&f, &e);
-  fq z3;
-  fq_mul(&z3, &p->y, &p->z);
-  fq_dbl(&z3, &z3);
-  fq x3;
-  fq_dbl(&t, &d);
-  fq_sub(&x3, &f, &t);
-  fq y3;
-  fq_sub(&t, &d, &x3);
-  fq_mul(&y3, &e, &t);
-  fq_dbl(&c, &c);
-  fq_dbl(&c, &c);
-  fq_dbl(&c, &c);
-  fq_sub(&y3, &y3, &c);
-  r->x = x3;
-  r->y = y3;
-  r->z = z3;
+/* Fq2 = Fq[u] / (u^2 + 1), c0 + c1 u, c0 first (ffjavascript's layout). */
+typedef struct { fq c0, c1; } fq2;
+static const fq2 FQ2_ONE = {{ONE_LIMBS}, {{0, 0, 0, 0}}};
+static inline int fq2_is_zero(const fq2 *a) { return fq_is_zero(&a->c0) && fq_is_zero(&a->c1); }
+static inline int fq2_eq(const fq2 *a, const fq2 *b) { return fq_eq(&a->c0, &b->c0) && fq_eq(&a->c1, &b->c1); }
+static inline void fq2_add(fq2 *r, const fq2 *a, const fq2 *b) {
+  fq_add(&r->c0, &a->c0, &b->c0);
+  fq_add(&r->c1, &a->c1, &b->c1);
 }
-
-/* The X and Y of an addition, shared by both addition formulas: with r = 2(S2 - S1),
- * J = H * I and V = U1 * I, X3 = r^2 - J - 2V and Y3 = r (V - X3) - 2 S1 J. */
-static inline void add_xy(fq *x3, fq *y3, const fq *rr, const fq *j, const fq *v, const fq *s1) {
-  fq t;
-  fq_sqr(x3, rr);
-  fq_sub(x3, x3, j);
-  fq_sub(x3, x3, v);
-  fq_sub(x3, x3, v);
-  fq_sub(&t, v, x3);
-  fq_mul(y3, rr, &t);
-  fq_mul(&t, s1, j);
-  fq_dbl(&t, &t);
-  fq_sub(y3, y3, &t);
+static inline void fq2_sub(fq2 *r, const fq2 *a, const fq2 *b) {
+  fq_sub(&r->c0, &a->c0, &b->c0);
+  fq_sub(&r->c1, &a->c1, &b->c1);
 }
-
-/* p += q, q affine and not infinity (madd-2007-bl). */
-static void jac_add_affine(g1_jac *p, const g1_affine *q) {
-  if (jac_is_inf(p)) {
-    p->x = q->x;
-    p->y = q->y;
-    memcpy(&p->z, ONE, sizeof p->z);
-    return;
-  }
-  fq z1z1, u2, s2, h, hh, i, j, rr, v;
-  fq_sqr(&z1z1, &p->z);
-  fq_mul(&u2, &q->x, &z1z1);
-  fq_mul(&s2, &q->y, &p->z);
-  fq_mul(&s2, &s2, &z1z1);
-  if (fq_eq(&u2, &p->x)) {
-    if (fq_eq(&s2, &p->y)) jac_dbl(p, p);
-    else jac_set_inf(p);
-    return;
-  }
-  fq_sub(&h, &u2, &p->x);
-  fq_sqr(&hh, &h);
-  fq_dbl(&i, &hh);
-  fq_dbl(&i, &i);
-  fq_mul(&j, &h, &i);
-  fq_sub(&rr, &s2, &p->y);
-  fq_dbl(&rr, &rr);
-  fq_mul(&v, &p->x, &i);
-  fq x3, y3, z3;
-  add_xy(&x3, &y3, &rr, &j, &v, &p->y);
-  fq_add(&z3, &p->z, &h);
-  fq_sqr(&z3, &z3);
-  fq_sub(&z3, &z3, &z1z1);
-  fq_sub(&z3, &z3, &hh);
-  p->x = x3;
-  p->y = y3;
-  p->z = z3;
+static inline void fq2_dbl(fq2 *r, const fq2 *a) { fq2_add(r, a, a); }
+/* Karatsuba: three multiplications in Fq. r may alias a or b. */
+static inline void fq2_mul(fq2 *r, const fq2 *a, const fq2 *b) {
+  fq t0, t1, sa, sb;
+  fq_mul(&t0, &a->c0, &b->c0);
+  fq_mul(&t1, &a->c1, &b->c1);
+  fq_add(&sa, &a->c0, &a->c1);
+  fq_add(&sb, &b->c0, &b->c1);
+  fq_mul(&sa, &sa, &sb);
+  fq_sub(&sa, &sa, &t0);
+  fq_sub(&r->c1, &sa, &t1);
+  fq_sub(&r->c0, &t0, &t1);
 }
-
-/* p += q, both Jacobian (add-2007-bl). */
-static void jac_add(g1_jac *p, const g1_jac *q) {
-  if (jac_is_inf(q)) return;
-  if (jac_is_inf(p)) {
-    *p = *q;
-    return;
-  }
-  fq z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v;
-  fq_sqr(&z1z1, &p->z);
-  fq_sqr(&z2z2, &q->z);
-  fq_mul(&u1, &p->x, &z2z2);
-  fq_mul(&u2, &q->x, &z1z1);
-  fq_mul(&s1, &p->y, &q->z);
-  fq_mul(&s1, &s1, &z2z2);
-  fq_mul(&s2, &q->y, &p->z);
-  fq_mul(&s2, &s2, &z1z1);
-  if (fq_eq(&u1, &u2)) {
-    if (fq_eq(&s1, &s2)) jac_dbl(p, p);
-    else jac_set_inf(p);
-    return;
-  }
-  fq_sub(&h, &u2, &u1);
-  fq_dbl(&i, &h);
-  fq_sqr(&i, &i);
-  fq_mul(&j, &h, &i);
-  fq_sub(&rr, &s2, &s1);
-  fq_dbl(&rr, &rr);
-  fq_mul(&v, &u1, &i);
-  fq x3, y3, z3;
-  add_xy(&x3, &y3, &rr, &j, &v, &s1);
-  fq_add(&z3, &p->z, &q->z);
-  fq_sqr(&z3, &z3);
-  fq_sub(&z3, &z3, &z1z1);
-  fq_sub(&z3, &z3, &z2z2);
-  fq_mul(&z3, &z3, &h);
-  p->x = x3;
-  p->y = y3;
-  p->z = z3;
+/* (c0 + c1 u)^2 = (c0 + c1)(c0 - c1) + 2 c0 c1 u. */
+static inline void fq2_sqr(fq2 *r, const fq2 *a) {
+  fq s, d, m;
+  fq_add(&s, &a->c0, &a->c1);
+  fq_sub(&d, &a->c0, &a->c1);
+  fq_mul(&m, &a->c0, &a->c1);
+  fq_mul(&r->c0, &s, &d);
+  fq_dbl(&r->c1, &m);
 }
 
 static inline u64 load_le64(const uint8_t *p) {
@@ -203,58 +108,32 @@ static unsigned window_bits(size_t n) {
   return c > 16 ? 16 : c;
 }
 
-/* out = sum scalars[i] * bases[i]. Returns 0 on allocation failure. */
-static int msm(const uint8_t *bases, const uint8_t *scalars, size_t n, uint8_t out[96]) {
-  g1_jac acc;
-  jac_set_inf(&acc);
-  /* The highest set bit over all scalars bounds the number of windows. */
-  unsigned top = 0;
-  for (size_t i = 0; i < n; i++) {
-    for (int l = 3; l >= 0; l--) {
-      const u64 v = load_le64(scalars + 32 * i + 8 * l);
-      if (v) {
-        const unsigned b = 64 * (unsigned)l + 64 - (unsigned)__builtin_clzll(v);
-        if (b > top) top = b;
-        break;
-      }
-    }
-  }
-  if (top > 0) {
-    const unsigned c = window_bits(n);
-    const size_t nb = (size_t)1 << c;
-    g1_jac *buckets = (g1_jac *)malloc(nb * sizeof(g1_jac));
-    if (!buckets) return 0;
-    const unsigned windows = (top + c - 1) / c;
-    for (int w = (int)windows - 1; w >= 0; w--) {
-      for (unsigned k = 0; k < c; k++) jac_dbl(&acc, &acc);
-      for (size_t b = 0; b < nb; b++) jac_set_inf(&buckets[b]);
-      for (size_t i = 0; i < n; i++) {
-        const unsigned d = window_of(scalars + 32 * i, (unsigned)w * c, c);
-        if (!d) continue;
-        g1_affine p;
-        memcpy(&p, bases + 64 * i, 64);
-        if (fq_is_zero(&p.x) && fq_is_zero(&p.y)) continue;
-        jac_add_affine(&buckets[d], &p);
-      }
-      /* sum_d d * bucket[d] by running sums, from the top bucket down. */
-      g1_jac running, sum;
-      jac_set_inf(&running);
-      jac_set_inf(&sum);
-      for (size_t b = nb - 1; b >= 1; b--) {
-        jac_add(&running, &buckets[b]);
-        jac_add(&sum, &running);
-      }
-      jac_add(&acc, &sum);
-    }
-    free(buckets);
-  }
-  memcpy(out, &acc, 96);
-  return 1;
-}
+/* G1: coordinates in Fq. */
+#define F fq
+#define FOP(op) fq_##op
+#define F_ONE FQ_ONE
+#define GP(name) g1_##name
+#include "msm-group.inc"
+#undef F
+#undef FOP
+#undef F_ONE
+#undef GP
+
+/* G2: coordinates in Fq2. */
+#define F fq2
+#define FOP(op) fq2_##op
+#define F_ONE FQ2_ONE
+#define GP(name) g2_##name
+#include "msm-group.inc"
+#undef F
+#undef FOP
+#undef F_ONE
+#undef GP
 
 #define get_bytes napi_uint8_bytes
 
 typedef struct {
+  int group; /* 1 or 2 */
   uint8_t *bases, *scalars, *out;
   size_t n;
   int ok;
@@ -263,35 +142,47 @@ typedef struct {
   napi_async_work work;
 } job_t;
 
-/* (bases, scalars, out): n*64, n*32 and 96 bytes. */
-static int parse_job(napi_env env, napi_callback_info info, job_t *job, napi_value argv[3]) {
-  size_t argc = 3, lb, ls, lo;
+/* (group, bases, scalars, out): G1 n*64, n*32 and 96 bytes; G2 n*128, n*32 and 192 bytes. */
+static int parse_job(napi_env env, napi_callback_info info, job_t *job, napi_value argv[4]) {
+  size_t argc = 4, lb, ls, lo;
+  int32_t group;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  if (argc != 3 || !get_bytes(env, argv[0], &job->bases, &lb) || !get_bytes(env, argv[1], &job->scalars, &ls) ||
-      !get_bytes(env, argv[2], &job->out, &lo)) {
-    napi_throw_type_error(env, NULL, "expects (bases: Uint8Array, scalars: Uint8Array, out: Uint8Array)");
+  if (argc != 4 || napi_get_value_int32(env, argv[0], &group) != napi_ok || !get_bytes(env, argv[1], &job->bases, &lb) ||
+      !get_bytes(env, argv[2], &job->scalars, &ls) || !get_bytes(env, argv[3], &job->out, &lo)) {
+    napi_throw_type_error(env, NULL, "expects (group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array)");
     return 0;
   }
-  if (lb % 64 != 0 || ls != lb / 2 || lo != 96) {
-    napi_throw_range_error(env, NULL, "bases must be n * 64 bytes, scalars n * 32 bytes and out 96 bytes");
+  if (group != 1 && group != 2) {
+    napi_throw_range_error(env, NULL, "group must be 1 (G1) or 2 (G2)");
     return 0;
   }
-  job->n = lb / 64;
+  const size_t point = group == 1 ? sizeof(g1_affine) : sizeof(g2_affine), jac = group == 1 ? sizeof(g1_jac) : sizeof(g2_jac);
+  if (lb % point != 0 || ls != lb / point * 32 || lo != jac) {
+    napi_throw_range_error(env, NULL, group == 1 ? "G1: bases must be n * 64 bytes, scalars n * 32 bytes and out 96 bytes"
+                                                 : "G2: bases must be n * 128 bytes, scalars n * 32 bytes and out 192 bytes");
+    return 0;
+  }
+  job->group = group;
+  job->n = lb / point;
   return 1;
+}
+
+static int run(const job_t *job) {
+  return job->group == 1 ? g1_msm(job->bases, job->scalars, job->n, job->out) : g2_msm(job->bases, job->scalars, job->n, job->out);
 }
 
 static napi_value msm_sync(napi_env env, napi_callback_info info) {
   job_t job;
-  napi_value argv[3];
+  napi_value argv[4];
   if (!parse_job(env, info, &job, argv)) return NULL;
-  if (!msm(job.bases, job.scalars, job.n, job.out)) napi_throw_error(env, NULL, "msm-bn254: out of memory");
+  if (!run(&job)) napi_throw_error(env, NULL, "msm-bn254: out of memory");
   return NULL;
 }
 
 static void execute(napi_env env, void *data) {
   (void)env;
   job_t *job = (job_t *)data;
-  job->ok = msm(job->bases, job->scalars, job->n, job->out);
+  job->ok = run(job);
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -311,7 +202,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-/* msmAsync(bases, scalars, out) -> Promise<void>, on the libuv thread pool. The arrays must
+/* msmAsync(group, bases, scalars, out) -> Promise<void>, on the libuv thread pool. The arrays must
  * not change until the promise settles. */
 static napi_value msm_async(napi_env env, napi_callback_info info) {
   job_t *job = (job_t *)calloc(1, sizeof(job_t));
@@ -319,13 +210,13 @@ static napi_value msm_async(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  napi_value argv[3], promise, name;
+  napi_value argv[4], promise, name;
   if (!parse_job(env, info, job, argv)) {
     free(job);
     return NULL;
   }
   for (int i = 0; i < 3; i++) {
-    if (napi_create_reference(env, argv[i], 1, &job->refs[i]) != napi_ok) {
+    if (napi_create_reference(env, argv[i + 1], 1, &job->refs[i]) != napi_ok) {
       napi_throw_error(env, NULL, "msm-bn254: could not queue the job");
       return NULL;
     }

@@ -10,7 +10,8 @@
  *   poseidon   the BigInt reference (src/crypto) and the native addon of ingestion against
  *              circomlibjs's WebAssembly, hashes per second
  *   circuits   constraint counts per circuit, per record for BatchUpdate
- *   prove      Groth16 prove and verify medians per circuit (real keys of the configuration)
+ *   prove      Groth16 prove (zktrust's engine against snarkjs.groth16.prove) and verify medians
+ *              per circuit (real keys of the configuration)
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
  *   verifier   Groth16 verification one by one against random-linear-combination batches
  *   service    ingestion, submission latency while proving, presentation latency (opt-in:
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPoseidon } from 'circomlibjs';
 import * as snarkjs from 'snarkjs';
+import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { contextHash } from '../src/crypto/context.ts';
 import { POLICY_V1, policyHash } from '../src/crypto/score-policy.ts';
 import { loadCircuitArtifacts } from '../src/prover/artifacts.ts';
@@ -117,6 +119,22 @@ async function benchProve(): Promise<void> {
   const ph = policyHash(POLICY_V1);
   const state = new AgentState(shape);
   let salt = 1n;
+  // Baseline, in the same run on the same inputs: circom's witness calculator and
+  // snarkjs.groth16.prove, as snarkjs's fullProve does it.
+  const calculators = new Map<string, Awaited<ReturnType<typeof WitnessCalculatorBuilder>>>();
+  const zkeys = new Map<string, Uint8Array>();
+  const snarkjsProve = async (art: typeof batch, input: Record<string, unknown>): Promise<number> => {
+    if (!calculators.has(art.wasmPath)) {
+      calculators.set(art.wasmPath, await WitnessCalculatorBuilder(new Uint8Array(readFileSync(art.wasmPath))));
+      zkeys.set(art.zkeyPath, new Uint8Array(readFileSync(art.zkeyPath)));
+    }
+    const t = performance.now();
+    const wtns = await calculators.get(art.wasmPath)!.calculateWTNSBin(input, false);
+    await snarkjs.groth16.prove({ type: 'mem', data: zkeys.get(art.zkeyPath) }, { type: 'mem', data: wtns });
+    return performance.now() - t;
+  };
+  const batchBase: number[] = [];
+  const thrBase: number[] = [];
   const batchTimes: number[] = [];
   let last: Awaited<ReturnType<typeof bp.prove>> | undefined;
   for (let i = 0; i < runs; i++) {
@@ -129,6 +147,7 @@ async function benchProve(): Promise<void> {
     const t = performance.now();
     last = await bp.prove(b.input);
     batchTimes.push(performance.now() - t);
+    batchBase.push(await snarkjsProve(batch, b.input));
   }
   const ctx = contextHash({ nonce: 'bench', audience: 'bench', expiry: 2_000_000_000 });
   const thrTimes: number[] = [];
@@ -139,6 +158,7 @@ async function benchProve(): Promise<void> {
     const t = performance.now();
     lastT = await tp.prove(input);
     thrTimes.push(performance.now() - t);
+    thrBase.push(await snarkjsProve(thr, input));
   }
   const verifyTimes = async (vkey: unknown, p: { proof: unknown; publicSignals: string[] }, fn: 'ours' | 'snarkjs') => {
     const ts: number[] = [];
@@ -150,12 +170,13 @@ async function benchProve(): Promise<void> {
     }
     return median(ts.slice(1));
   };
-  line(`\n## Groth16 (${configName}), median of ${runs} runs, milliseconds`);
-  line('circuit | constraints | prove (witness + proof) | verify (src/verifier) | verify (snarkjs, baseline) | ratio');
-  for (const [name, times, art, p] of [['batch-update', batchTimes, batch, last!], ['threshold', thrTimes, thr, lastT!]] as const) {
+  line(`\n## Groth16 (${configName}), median of ${runs} runs, milliseconds (G1 multiexp: ${bp.nativeMsm ? 'native' : 'WebAssembly'})`);
+  line('circuit | constraints | prove (witness + proof) | prove with snarkjs (baseline) | ratio | verify (src/verifier) | verify (snarkjs, baseline) | ratio');
+  for (const [name, times, base, art, p] of [['batch-update', batchTimes, batchBase, batch, last!], ['threshold', thrTimes, thrBase, thr, lastT!]] as const) {
     const ours = await verifyTimes(art.vkey, p, 'ours');
-    const base = await verifyTimes(art.vkey, p, 'snarkjs');
-    line(`${name} | ${art.entry.constraints} | ${median(times).toFixed(0)} | ${ours.toFixed(1)} | ${base.toFixed(1)} | ${(ours / base).toFixed(2)}`);
+    const vBase = await verifyTimes(art.vkey, p, 'snarkjs');
+    const [pOurs, pBase] = [median(times), median(base)];
+    line(`${name} | ${art.entry.constraints} | ${pOurs.toFixed(0)} | ${pBase.toFixed(0)} | ${(pOurs / pBase).toFixed(2)} | ${ours.toFixed(1)} | ${vBase.toFixed(1)} | ${(ours / vBase).toFixed(2)}`);
   }
   line(`batch-update: ${(median(batchTimes) / config.batchSize).toFixed(0)} ms per record`);
 }

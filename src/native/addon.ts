@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -36,10 +36,12 @@ function nodeIncludeDir(): string | undefined {
   return candidates.find((d): d is string => !!d && existsSync(join(d, 'node_api.h')));
 }
 
-/** The path the addon of the current source (and the shared header) is built to. */
+/** The path the addon of the current source (and native/'s shared .h and .inc files) is built to. */
 export function addonPath(name: AddonName): string {
-  const hash = createHash('sha256').update(readFileSync(sourceOf(name))).update(readFileSync(join(ROOT, 'native', 'mont256.h'))).digest('hex').slice(0, 16);
-  return join(ROOT, 'build', 'native', `${name}-${hash}.node`);
+  const hash = createHash('sha256').update(readFileSync(sourceOf(name)));
+  const dir = join(ROOT, 'native');
+  for (const f of readdirSync(dir).filter((f) => /\.(h|inc)$/.test(f)).sort()) hash.update(f).update(readFileSync(join(dir, f)));
+  return join(ROOT, 'build', 'native', `${name}-${hash.digest('hex').slice(0, 16)}.node`);
 }
 
 /**

@@ -6,6 +6,8 @@
  * two differences that matter for speed:
  *
  * - the zkey is parsed once, not once per proof;
+ * - the multiexponentiations run in native/msm-bn254.c where it builds (about twice as fast
+ *   per core as ffjavascript's WebAssembly here);
  * - the QAP evaluations A(w), B(w) and C = A(w)·B(w) on the domain are computed in
  *   WebAssembly on the curve's worker threads (`qap_buildABC`, each thread a slice of the
  *   domain), where snarkjs 0.7 walks the coefficients in JavaScript, one field operation per
@@ -22,10 +24,10 @@ import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
 import { loadAddon } from '../native/addon.ts';
 
-/** native/msm-bn254.c: G1 multiexponentiation in the zkey's and ffjavascript's layouts. */
+/** native/msm-bn254.c: G1 and G2 multiexponentiation in the zkey's and ffjavascript's layouts. */
 interface MsmAddon {
-  msm(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
-  msmAsync(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
+  msm(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
+  msmAsync(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
 }
 
 const N8 = 32; // bytes per BN254 field element (both Fq and Fr)
@@ -145,7 +147,7 @@ export class ProvingKey {
 
   /**
    * Parses a zkey on snarkjs's shared BN254 instance (the same worker threads as snarkjs).
-   * The G1 multiexponentiations run in native/msm-bn254.c when it can be built (unless
+   * The multiexponentiations run in native/msm-bn254.c when it can be built (unless
    * `native` is false, or ZKTRUST_NATIVE=0), else in ffjavascript's WebAssembly.
    */
   static async parse(zkey: Uint8Array, opts: { native?: boolean; onNativeUnavailable?: (reason: string) => void } = {}): Promise<ProvingKey> {
@@ -154,7 +156,7 @@ export class ProvingKey {
     return new ProvingKey(curve, readSections(zkey, 'zkey'), native);
   }
 
-  /** Whether the G1 multiexponentiations run natively. */
+  /** Whether the multiexponentiations run natively. */
   get nativeMsm(): boolean {
     return this.native !== undefined;
   }
@@ -169,24 +171,23 @@ export class ProvingKey {
     const { Fr, G1, G2 } = curve;
     const witness = this.witnessOf(wtns);
 
-    const T0 = performance.now(); const lap = (m: string) => process.env.ZKT_PHASES && console.log(m, (performance.now() - T0).toFixed(0));
-    const [a, b, c] = await this.evaluateQap(witness); lap("qap");
+    const [a, b, c] = await this.evaluateQap(witness);
     // H's evaluations on the odd points of the doubled domain, as snarkjs lays out the H
     // query: interpolate, shift by the 2n-th root of unity, evaluate.
     const shift = this.power === Fr.s ? Fr.shift : Fr.w[this.power + 1];
     const odd = async (evals: Uint8Array): Promise<Uint8Array> => Fr.fft(await Fr.batchApplyKey(await Fr.ifft(evals, '', ''), Fr.e(1), shift), '', '');
     const [aOdd, bOdd, cOdd] = [await odd(a), await odd(b), await odd(c)];
-    const h = await this.joinAbc(aOdd, bOdd, cOdd); lap("fft+join");
+    const h = await this.joinAbc(aOdd, bOdd, cOdd);
 
     const [msmA, msmB1, msmB2, msmC, msmH] = await Promise.all([
-      this.g1Msm(this.pointsA, witness),
-      this.g1Msm(this.pointsB1, witness),
-      G2.multiExpAffine(this.pointsB2, witness),
-      this.g1Msm(this.pointsC, witness.subarray((this.nPublic + 1) * N8)),
-      this.g1Msm(this.pointsH, h),
+      this.multiExp(1, this.pointsA, witness),
+      this.multiExp(1, this.pointsB1, witness),
+      this.multiExp(2, this.pointsB2, witness),
+      this.multiExp(1, this.pointsC, witness.subarray((this.nPublic + 1) * N8)),
+      this.multiExp(1, this.pointsH, h),
     ]);
 
-    lap("msm"); const r = randomScalar(Fr);
+    const r = randomScalar(Fr);
     const s = randomScalar(Fr);
     const { alpha1, beta1, beta2, delta1, delta2 } = this.vk;
     const piA = G1.add(G1.add(msmA, alpha1), G1.timesFr(delta1, r));
@@ -211,25 +212,26 @@ export class ProvingKey {
   }
 
   /**
-   * sum scalars[i] * bases[i] on G1, natively (the points split between the cores, partial
-   * sums added here) or with ffjavascript. The result is in ffjavascript's Jacobian form.
+   * sum scalars[i] * bases[i] on G1 or G2, natively (the points split between the cores,
+   * partial sums added here) or with ffjavascript. The result is in ffjavascript's Jacobian form.
    */
-  private async g1Msm(bases: Uint8Array, scalars: Uint8Array): Promise<unknown> {
-    const { G1 } = this.curve;
-    if (!this.native) return G1.multiExpAffine(bases, scalars);
-    const n = bases.byteLength / (2 * N8);
+  async multiExp(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array): Promise<unknown> {
+    const G = group === 1 ? this.curve.G1 : this.curve.G2;
+    if (!this.native) return G.multiExpAffine(bases, scalars);
+    const pointBytes = 2 * group * N8;
+    const n = bases.byteLength / pointBytes;
     const parts = Math.max(1, Math.min(availableParallelism(), Math.floor(n / 512)));
     const per = Math.ceil(n / parts);
     const outs: Uint8Array[] = [];
     const jobs: Promise<void>[] = [];
     for (let i = 0; i < n; i += per) {
       const end = Math.min(n, i + per);
-      const out = new Uint8Array(3 * N8);
+      const out = new Uint8Array(3 * group * N8);
       outs.push(out);
-      jobs.push(this.native.msmAsync(bases.subarray(2 * N8 * i, 2 * N8 * end), scalars.subarray(N8 * i, N8 * end), out));
+      jobs.push(this.native.msmAsync(group, bases.subarray(pointBytes * i, pointBytes * end), scalars.subarray(N8 * i, N8 * end), out));
     }
     await Promise.all(jobs);
-    return outs.reduce((acc, p) => G1.add(acc, p), G1.zero);
+    return outs.reduce((acc, p) => G.add(acc, p), G.zero);
   }
 
   /** The witness values (section 2 of a wtns file), after checking field and length. */

@@ -1,7 +1,7 @@
 /**
- * The Groth16 engine (src/prover/groth16-engine.ts) and its native G1 multiexponentiation
- * (native/msm-bn254.c), against ffjavascript and snarkjs on the test configuration's keys:
- * the native MSM equals ffjavascript's on hostile inputs (infinity, repeated and opposite
+ * The Groth16 engine (src/prover/groth16-engine.ts) and its native G1 and G2
+ * multiexponentiation (native/msm-bn254.c), against ffjavascript and snarkjs on the test
+ * configuration's keys: the native MSM equals ffjavascript's on hostile inputs (infinity, repeated and opposite
  * points, zero and maximal scalars); proofs from both MSM paths verify with snarkjs and
  * src/verifier; a tampered witness gives a proof that does not verify; malformed keys and
  * witnesses are refused with a clear error.
@@ -23,8 +23,8 @@ import { buildThresholdInput } from '../../src/state/threshold-input.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
 
 interface MsmAddon {
-  msm(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
-  msmAsync(bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
+  msm(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
+  msmAsync(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
 }
 
 const { config } = configuration('test');
@@ -65,63 +65,74 @@ beforeAll(async () => {
   wtns = await calc.calculateWTNSBin(input, false);
 });
 
-describe('native G1 multiexponentiation', () => {
-  /** Affine points (LEM, 64 bytes each) and scalars (LE, 32 bytes each) in the addon's layout. */
+describe.each([1, 2] as const)('native multiexponentiation on G%i', (group) => {
+  const G = () => (group === 1 ? curve.G1 : curve.G2);
+  const size = 64 * group; // bytes per affine point
+  /** Affine points (LEM) and scalars (LE, 32 bytes each) in the addon's layout. */
   function layout(points: unknown[], scalars: bigint[]): { bases: Uint8Array; sc: Uint8Array } {
-    const bases = new Uint8Array(64 * points.length);
-    points.forEach((p, i) => curve.G1.toRprLEM(bases, 64 * i, p));
+    const bases = new Uint8Array(size * points.length);
+    points.forEach((p, i) => G().toRprLEM(bases, size * i, p));
     const sc = new Uint8Array(32 * scalars.length);
     scalars.forEach((s, i) => sc.set(le(s), 32 * i));
     return { bases, sc };
   }
   async function both(points: unknown[], scalars: bigint[]): Promise<[unknown, unknown]> {
     const { bases, sc } = layout(points, scalars);
-    const out = new Uint8Array(96);
-    await addon.msmAsync(bases, sc, out);
-    const sync = new Uint8Array(96);
-    addon.msm(bases, sc, sync);
-    expect(curve.G1.eq(out, sync)).toBe(true);
-    return [out, await curve.G1.multiExpAffine(bases, sc)];
+    const out = new Uint8Array(1.5 * size);
+    await addon.msmAsync(group, bases, sc, out);
+    const sync = new Uint8Array(1.5 * size);
+    addon.msm(group, bases, sc, sync);
+    expect(G().eq(out, sync)).toBe(true);
+    return [out, await G().multiExpAffine(bases, sc)];
   }
-  const keyPoints = (n: number): unknown[] => Array.from({ length: n }, (_, i) => curve.G1.fromRprLEM(native.pointsA, 64 * i));
+  const keyPoints = (n: number): unknown[] => Array.from({ length: n }, (_, i) => G().fromRprLEM(group === 1 ? native.pointsA : native.pointsB2, size * i));
+  // Key points that are not infinity (a wire that never appears in A or B has none).
+  const finitePoints = (n: number): unknown[] => keyPoints(native.nVars).filter((p) => !G().isZero(p)).slice(0, n);
 
   it('equals ffjavascript on the key points with random scalars, for every window size', async () => {
     for (const n of [1, 5, 31, 32, 100, 700]) {
       const points = keyPoints(Math.min(n, native.nVars));
       const scalars = points.map((_, i) => (BigInt(i + 1) * 0x9e3779b97f4a7c15f39cc0605cedc834n * 0x1234567n + BigInt(n)) % FIELD_MODULUS);
       const [ours, ref] = await both(points, scalars);
-      expect(curve.G1.eq(ours, ref), `n = ${n}`).toBe(true);
-      expect(curve.G1.isZero(ours)).toBe(false);
+      expect(G().eq(ours, ref), `n = ${n}`).toBe(true);
     }
+    // The whole B section with the witness-like scalars of the proofs, split as the engine splits it.
+    const all = keyPoints(native.nVars);
+    const scalars = all.map((_, i) => (BigInt(i) * 0x5851f42d4c957f2dn) % FIELD_MODULUS);
+    const { bases, sc } = layout(all, scalars);
+    expect(G().eq(await native.multiExp(group, bases, sc), await G().multiExpAffine(bases, sc))).toBe(true);
   });
 
   it('handles infinity, repeated, opposite points and extreme scalars', async () => {
-    const [p, q] = keyPoints(2);
+    const [p, q] = finitePoints(2);
     const cases: [string, unknown[], bigint[]][] = [
       ['no points', [], []],
       ['all scalars zero', [p, q], [0n, 0n]],
-      ['a base at infinity', [curve.G1.zero, p], [12345n, 7n]],
+      ['a base at infinity', [G().zero, p], [12345n, 7n]],
       ['the same point twice (a bucket doubles)', [p, p], [5n, 5n]],
-      ['a point and its negation cancel', [p, curve.G1.neg(p)], [99n, 99n]],
+      ['a point and its negation cancel', [p, G().neg(p)], [99n, 99n]],
       ['scalar r - 1', [p], [FIELD_MODULUS - 1n]],
       ['scalar 2^256 - 1', [q], [(1n << 256n) - 1n]],
       ['single high bit', [q, p], [1n << 253n, 1n]],
     ];
     for (const [name, points, scalars] of cases) {
       const [ours, ref] = await both(points, scalars);
-      expect(curve.G1.eq(ours, ref), name).toBe(true);
+      expect(G().eq(ours, ref), name).toBe(true);
     }
-    const [cancel] = await both([p, curve.G1.neg(p)], [99n, 99n]);
-    expect(curve.G1.isZero(cancel)).toBe(true);
+    const [cancel] = await both([p, G().neg(p)], [99n, 99n]);
+    expect(G().isZero(cancel)).toBe(true);
+    const [nonzero] = await both([p], [3n]);
+    expect(G().isZero(nonzero)).toBe(false);
   });
 
   it('refuses arrays of the wrong sizes or types', () => {
-    const out = new Uint8Array(96);
-    expect(() => addon.msm(new Uint8Array(64), new Uint8Array(64), out)).toThrow(/n \* 32 bytes/);
-    expect(() => addon.msm(new Uint8Array(65), new Uint8Array(32), out)).toThrow(RangeError);
-    expect(() => addon.msm(new Uint8Array(64), new Uint8Array(32), new Uint8Array(64))).toThrow(/96 bytes/);
-    expect(() => addon.msm(new Uint32Array(16) as never, new Uint8Array(32), out)).toThrow(TypeError);
-    expect(() => (addon.msm as (...a: unknown[]) => void)(new Uint8Array(64))).toThrow(TypeError);
+    const out = new Uint8Array(1.5 * size);
+    expect(() => addon.msm(group, new Uint8Array(size), new Uint8Array(64), out)).toThrow(/n \* 32 bytes/);
+    expect(() => addon.msm(group, new Uint8Array(size + 1), new Uint8Array(32), out)).toThrow(RangeError);
+    expect(() => addon.msm(group, new Uint8Array(size), new Uint8Array(32), new Uint8Array(64))).toThrow(/bytes/);
+    expect(() => addon.msm(group, new Uint32Array(16 * group) as never, new Uint8Array(32), out)).toThrow(TypeError);
+    expect(() => addon.msm(3 as never, new Uint8Array(size), new Uint8Array(32), out)).toThrow(/group must be 1/);
+    expect(() => (addon.msm as (...a: unknown[]) => void)(group, new Uint8Array(size))).toThrow(TypeError);
   });
 });
 
