@@ -170,7 +170,7 @@ async function benchProve(): Promise<void> {
     }
     return median(ts.slice(1));
   };
-  line(`\n## Groth16 (${configName}), median of ${runs} runs, milliseconds (G1 multiexp: ${bp.nativeMsm ? 'native' : 'WebAssembly'})`);
+  line(`\n## Groth16 (${configName}), median of ${runs} runs, milliseconds (multiexponentiation: ${bp.nativeMsm ? 'native' : 'WebAssembly'})`);
   line('circuit | constraints | prove (witness + proof) | prove with snarkjs (baseline) | ratio | verify (src/verifier) | verify (snarkjs, baseline) | ratio');
   for (const [name, times, base, art, p] of [['batch-update', batchTimes, batchBase, batch, last!], ['threshold', thrTimes, thrBase, thr, lastT!]] as const) {
     const ours = await verifyTimes(art.vkey, p, 'ours');
