@@ -68,9 +68,11 @@ export class ProvingKey {
   readonly nPublic: number;
   readonly domainSize: number;
   readonly power: number;
-  /** Section 4 without its count: nCoef entries of COEF_SIZE bytes. */
-  readonly coeffs: Uint8Array;
-  readonly nCoeffs: number;
+  /**
+   * The QAP coefficients (section 4), partitioned once by constraint into one contiguous
+   * slice of the domain per worker thread, so each thread receives and scans only its own.
+   */
+  private readonly qapSlices: { start: number; n: number; coeffs: Uint8Array; count: number }[];
   readonly pointsA: Uint8Array;
   readonly pointsB1: Uint8Array;
   readonly pointsB2: Uint8Array;
@@ -130,9 +132,9 @@ export class ProvingKey {
     this.vk = { alpha1, beta1, beta2, delta1, delta2 };
 
     const c = need(4);
-    this.nCoeffs = new DataView(c.buffer, c.byteOffset, 4).getUint32(0, true);
-    this.coeffs = c.subarray(4);
-    if (this.coeffs.byteLength !== this.nCoeffs * COEF_SIZE) throw new Error('not a valid zkey file: coefficient section size');
+    const nCoeffs = new DataView(c.buffer, c.byteOffset, 4).getUint32(0, true);
+    if (c.byteLength - 4 !== nCoeffs * COEF_SIZE) throw new Error('not a valid zkey file: coefficient section size');
+    this.qapSlices = partitionCoefficients(c.subarray(4), nCoeffs, this.domainSize, Math.max(1, Math.min(curve.tm.concurrency as number, Math.floor(this.domainSize / 1024))));
     const sized = (id: number, bytes: number): Uint8Array => {
       const s = need(id);
       if (s.byteLength !== bytes) throw new Error(`not a valid zkey file: section ${id} size`);
@@ -256,34 +258,27 @@ export class ProvingKey {
    * all coefficients, skipping those of other slices.
    */
   private async evaluateQap(witness: Uint8Array): Promise<[Uint8Array, Uint8Array, Uint8Array]> {
-    const tm = this.curve.tm;
-    const threads = Math.max(1, Math.min(tm.concurrency as number, Math.floor(this.domainSize / 1024)));
-    const per = Math.ceil(this.domainSize / threads);
-    const tasks: Promise<Uint8Array[]>[] = [];
-    for (let start = 0; start < this.domainSize; start += per) {
-      const n = Math.min(per, this.domainSize - start);
-      tasks.push(
-        tm.queueAction([
-          { cmd: 'ALLOCSET', var: 0, buff: this.coeffs },
-          { cmd: 'ALLOCSET', var: 1, buff: witness },
-          { cmd: 'ALLOC', var: 2, len: n * N8 },
-          { cmd: 'ALLOC', var: 3, len: n * N8 },
-          { cmd: 'ALLOC', var: 4, len: n * N8 },
-          {
-            cmd: 'CALL',
-            fnName: 'qap_buildABC',
-            params: [{ var: 0 }, { val: this.nCoeffs }, { var: 1 }, { var: 2 }, { var: 3 }, { var: 4 }, { val: start }, { val: n }, { val: 0 }, { val: this.nVars }],
-          },
-          { cmd: 'GET', out: 0, var: 2, len: n * N8 },
-          { cmd: 'GET', out: 1, var: 3, len: n * N8 },
-          { cmd: 'GET', out: 2, var: 4, len: n * N8 },
-        ]),
-      );
-    }
+    const tasks = this.qapSlices.map(({ start, n, coeffs, count }) =>
+      this.curve.tm.queueAction([
+        { cmd: 'ALLOCSET', var: 0, buff: coeffs },
+        { cmd: 'ALLOCSET', var: 1, buff: witness },
+        { cmd: 'ALLOC', var: 2, len: n * N8 },
+        { cmd: 'ALLOC', var: 3, len: n * N8 },
+        { cmd: 'ALLOC', var: 4, len: n * N8 },
+        {
+          cmd: 'CALL',
+          fnName: 'qap_buildABC',
+          params: [{ var: 0 }, { val: count }, { var: 1 }, { var: 2 }, { var: 3 }, { var: 4 }, { val: start }, { val: n }, { val: 0 }, { val: this.nVars }],
+        },
+        { cmd: 'GET', out: 0, var: 2, len: n * N8 },
+        { cmd: 'GET', out: 1, var: 3, len: n * N8 },
+        { cmd: 'GET', out: 2, var: 4, len: n * N8 },
+      ]) as Promise<Uint8Array[]>,
+    );
     const parts = await Promise.all(tasks);
     const out: [Uint8Array, Uint8Array, Uint8Array] = [0, 1, 2].map(() => new Uint8Array(this.domainSize * N8)) as never;
     parts.forEach((part, i) => {
-      for (let m = 0; m < 3; m++) out[m]!.set(part[m]!, i * per * N8);
+      for (let m = 0; m < 3; m++) out[m]!.set(part[m]!, this.qapSlices[i]!.start * N8);
     });
     return out;
   }
@@ -302,6 +297,29 @@ export class ProvingKey {
     ])) as Uint8Array[];
     return res!;
   }
+}
+
+/**
+ * Splits `count` coefficient entries into `slices` contiguous constraint ranges of the
+ * domain, keeping each entry's order within its range (the order of the additions).
+ * @throws Error if an entry names a matrix other than A or B, or a constraint outside the domain.
+ */
+function partitionCoefficients(coeffs: Uint8Array, count: number, domainSize: number, slices: number) {
+  const per = Math.ceil(domainSize / slices);
+  const view = new DataView(coeffs.buffer, coeffs.byteOffset, coeffs.byteLength);
+  const counts = new Array<number>(slices).fill(0);
+  for (let i = 0; i < count; i++) {
+    const m = view.getUint32(i * COEF_SIZE, true);
+    const c = view.getUint32(i * COEF_SIZE + 4, true);
+    if (m > 1 || c >= domainSize) throw new Error('not a valid zkey file: coefficient out of range');
+    counts[Math.floor(c / per)]!++;
+  }
+  const out = counts.map((n, k) => ({ start: k * per, n: Math.min(per, domainSize - k * per), coeffs: new Uint8Array(n * COEF_SIZE), count: 0 }));
+  for (let i = 0; i < count; i++) {
+    const slice = out[Math.floor(view.getUint32(i * COEF_SIZE + 4, true) / per)]!;
+    slice.coeffs.set(coeffs.subarray(i * COEF_SIZE, (i + 1) * COEF_SIZE), slice.count++ * COEF_SIZE);
+  }
+  return out;
 }
 
 function leToBigInt(bytes: Uint8Array): bigint {
