@@ -24,6 +24,7 @@ import { createBinFile, endWriteSection, startWriteSection, writeBigInt } from '
 import { buildBn128 } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import { FIELD_MODULUS as R, bytesToBigint, mod } from '../../src/crypto/field.ts';
+import { leBytesToBigint, readSections, viewOf } from '../../src/crypto/binfile.ts';
 import { fixedBaseMultiply } from './fixed-base.ts';
 
 /** The name recorded for the development phase-2 contribution. */
@@ -118,24 +119,18 @@ interface R1csRaw {
 }
 
 function readR1csRaw(bytes: Uint8Array): R1csRaw {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'r1cs') throw new Error('not an r1cs file');
-  let pos = 12;
-  const sections = new Map<number, { start: number; size: number }>();
-  for (let i = 0, n = dv.getUint32(8, true); i < n; i++) {
-    sections.set(dv.getUint32(pos, true), { start: pos + 12, size: Number(dv.getBigUint64(pos + 4, true)) });
-    pos += 12 + Number(dv.getBigUint64(pos + 4, true));
-  }
-  const h = sections.get(1)!.start;
-  const n8 = dv.getUint32(h, true);
-  if (n8 !== 32 || bytesToBigint(bytes.slice(h + 4, h + 36).reverse()) !== R) throw new Error('r1cs is not over BN254');
-  const nVars = dv.getUint32(h + 36, true);
-  const nOutputs = dv.getUint32(h + 40, true);
-  const nPubInputs = dv.getUint32(h + 44, true);
-  const nConstraints = dv.getUint32(h + 60, true);
-  const cs = sections.get(2)!;
-  const section = bytes.subarray(cs.start, cs.start + cs.size);
-  const sdv = new DataView(section.buffer, section.byteOffset, section.byteLength);
+  const sections = readSections(bytes, 'r1cs');
+  const header = sections.get(1);
+  const section = sections.get(2);
+  if (!header || !section) throw new Error('r1cs without header or constraints');
+  const hv = viewOf(header);
+  const n8 = hv.getUint32(0, true);
+  if (n8 !== 32 || leBytesToBigint(header.subarray(4, 36)) !== R) throw new Error('r1cs is not over BN254');
+  const nVars = hv.getUint32(36, true);
+  const nOutputs = hv.getUint32(40, true);
+  const nPubInputs = hv.getUint32(44, true);
+  const nConstraints = hv.getUint32(60, true);
+  const sdv = viewOf(section);
   const terms: R1csRaw['terms'] = [];
   let p = 0;
   for (let c = 0; c < nConstraints; c++) {
@@ -172,7 +167,7 @@ export async function writeInitialZkey(r1csPath: string, zkeyPath: string, secre
 
   onProgress?.('field', 0, 1);
   const L = lagrangeAt(tau, n, wn, nConstraints + nPublic + 1);
-  const coef = (off: number) => bytesToBigint(r1cs.section.slice(off, off + 32).reverse());
+  const coef = (off: number) => leBytesToBigint(r1cs.section.subarray(off, off + 32));
   const A = new Array<bigint>(nVars).fill(0n);
   const B = new Array<bigint>(nVars).fill(0n);
   const C = new Array<bigint>(nVars).fill(0n);

@@ -5,7 +5,8 @@
  * Pure: takes bytes, does no I/O.
  * @module
  */
-import { FIELD_MODULUS, bytesToBigint } from './field.ts';
+import { leBytesToBigint, readSections, viewOf } from './binfile.ts';
+import { FIELD_MODULUS } from './field.ts';
 
 export type LinearCombination = Array<[wire: number, coef: bigint]>;
 export interface R1cs {
@@ -23,26 +24,22 @@ export interface R1cs {
  * @throws Error if the magic, version or field size is not what circom writes.
  */
 export function parseR1cs(bytes: Uint8Array): R1cs {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== 'r1cs') throw new Error('not an r1cs file');
-  if (dv.getUint32(4, true) !== 1) throw new Error('unsupported r1cs version');
-  const nSections = dv.getUint32(8, true);
-  let pos = 12;
-  const sections = new Map<number, { start: number; size: number }>();
-  for (let i = 0; i < nSections; i++) {
-    const type = dv.getUint32(pos, true);
-    const size = Number(dv.getBigUint64(pos + 4, true));
-    sections.set(type, { start: pos + 12, size });
-    pos += 12 + size;
+  let sections: Map<number, Uint8Array>;
+  try {
+    sections = readSections(bytes, 'r1cs');
+  } catch {
+    throw new Error('not an r1cs file');
   }
+  if (viewOf(bytes).getUint32(4, true) !== 1) throw new Error('unsupported r1cs version');
   const h = sections.get(1);
   const c = sections.get(2);
   if (!h || !c) throw new Error('r1cs without header or constraints');
-  let p = h.start;
+  let dv = viewOf(h);
+  let p = 0;
   const n8 = dv.getUint32(p, true);
   p += 4;
-  const le = (at: number) => bytesToBigint(bytes.slice(at, at + n8).reverse());
+  let section = h;
+  const le = (at: number) => leBytesToBigint(section.subarray(at, at + n8));
   const prime = le(p);
   p += n8;
   const u32 = () => {
@@ -57,7 +54,9 @@ export function parseR1cs(bytes: Uint8Array): R1cs {
   const nLabels = Number(dv.getBigUint64(p, true));
   p += 8;
   const nConstraints = u32();
-  p = c.start;
+  section = c;
+  dv = viewOf(c);
+  p = 0;
   const readLc = (): LinearCombination => {
     const n = u32();
     const lc: LinearCombination = [];

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readSections, viewOf } from '../crypto/binfile.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MANIFEST_PATH = join(PROJECT_ROOT, 'artifacts', 'manifest.json');
@@ -98,30 +99,27 @@ export class ArtifactError extends Error {
  * @throws ArtifactError if the file is not a Groth16 zkey.
  */
 export function zkeyPhase2(bytes: Uint8Array): { contributions: number; deltaIsGenerator: boolean } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== 'zkey') throw new ArtifactError('not a zkey file');
-  const sections = new Map<number, number>();
-  let pos = 12;
-  for (let i = 0, n = dv.getUint32(8, true); i < n; i++) {
-    const id = dv.getUint32(pos, true);
-    const size = Number(dv.getBigUint64(pos + 4, true));
-    sections.set(id, pos + 12);
-    pos += 12 + size;
+  let sections: Map<number, Uint8Array>;
+  try {
+    sections = readSections(bytes, 'zkey');
+  } catch (e) {
+    throw new ArtifactError((e as Error).message);
   }
   const header = sections.get(1);
   const groth = sections.get(2);
   const mpc = sections.get(10);
-  if (header === undefined || groth === undefined || mpc === undefined || dv.getUint32(header, true) !== 1) {
+  if (header === undefined || groth === undefined || mpc === undefined || header.byteLength < 4 || viewOf(header).getUint32(0, true) !== 1) {
     throw new ArtifactError('not a Groth16 zkey with phase-2 parameters');
   }
   // Section 2: n8q, q, n8r, r, nVars, nPublic, domainSize, alpha1, beta1, beta2, gamma2, delta1, delta2.
-  const n8q = dv.getUint32(groth, true);
-  const n8r = dv.getUint32(groth + 4 + n8q, true);
-  const points = groth + 4 + n8q + 4 + n8r + 12;
-  const delta1 = bytes.subarray(points + 2 * n8q * 2 + 2 * (n8q * 4), points + 2 * n8q * 2 + 2 * (n8q * 4) + 2 * n8q);
+  const gv = viewOf(groth);
+  const n8q = gv.getUint32(0, true);
+  const n8r = gv.getUint32(4 + n8q, true);
+  const points = 4 + n8q + 4 + n8r + 12;
+  const delta1 = groth.subarray(points + 2 * n8q * 2 + 2 * (n8q * 4), points + 2 * n8q * 2 + 2 * (n8q * 4) + 2 * n8q);
   // The G1 generator (1, 2) in little-endian Montgomery form.
   const deltaIsGenerator = Buffer.from(delta1).equals(Buffer.from(G1_GENERATOR_LEM, 'hex'));
-  const contributions = dv.getUint32(mpc + 64, true);
+  const contributions = viewOf(mpc).getUint32(64, true);
   return { contributions, deltaIsGenerator };
 }
 

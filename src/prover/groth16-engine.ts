@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
+import { leBytesToBigint, readSections, viewOf } from '../crypto/binfile.ts';
 import { loadAddon } from '../native/addon.ts';
 
 /** native/msm-bn254.c: G1 and G2 multiexponentiation in the zkey's and ffjavascript's layouts. */
@@ -32,35 +33,6 @@ interface MsmAddon {
 
 const N8 = 32; // bytes per BN254 field element (both Fq and Fr)
 const COEF_SIZE = 12 + N8; // matrix, constraint, signal (u32 each), then the coefficient
-
-/**
- * The sections of a binary file in the iden3 container format (zkey, wtns, r1cs):
- * magic, version, section count, then (id u32, size u64, bytes) per section.
- * Views into `bytes`, not copies.
- * @throws Error if the magic differs or a section runs past the end of the file.
- */
-export function readSections(bytes: Uint8Array, magic: string): Map<number, Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fail = (why: string): never => {
-    throw new Error(`not a valid ${magic} file: ${why}`);
-  };
-  if (bytes.byteLength < 12) fail('too short');
-  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== magic) fail('wrong magic');
-  const count = view.getUint32(8, true);
-  const sections = new Map<number, Uint8Array>();
-  let p = 12;
-  for (let i = 0; i < count; i++) {
-    if (p + 12 > bytes.byteLength) fail(`section ${i} header past the end`);
-    const id = view.getUint32(p, true);
-    const size = Number(view.getBigUint64(p + 4, true));
-    p += 12;
-    if (p + size > bytes.byteLength) fail(`section ${id} past the end`);
-    if (sections.has(id)) fail(`section ${id} twice`);
-    sections.set(id, bytes.subarray(p, p + size));
-    p += size;
-  }
-  return sections;
-}
 
 /** A Groth16 proving key (snarkjs zkey), parsed. */
 export class ProvingKey {
@@ -91,10 +63,10 @@ export class ProvingKey {
       if (!s) throw new Error(`not a valid zkey file: section ${id} missing`);
       return s;
     };
-    const kind = new DataView(need(1).buffer, need(1).byteOffset, 4).getUint32(0, true);
+    const kind = viewOf(need(1)).getUint32(0, true);
     if (kind !== 1) throw new Error('zkey is not a Groth16 key');
     const h = need(2);
-    const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    const hv = viewOf(h);
     let p = 0;
     const u32 = (): number => {
       const v = hv.getUint32(p, true);
@@ -102,10 +74,10 @@ export class ProvingKey {
       return v;
     };
     const n8q = u32();
-    const q = leToBigInt(h.subarray(p, p + n8q));
+    const q = leBytesToBigint(h.subarray(p, p + n8q));
     p += n8q;
     const n8r = u32();
-    const r = leToBigInt(h.subarray(p, p + n8r));
+    const r = leBytesToBigint(h.subarray(p, p + n8r));
     p += n8r;
     if (n8q !== N8 || n8r !== N8 || q !== curve.q || r !== curve.r) throw new Error('zkey is not for BN254');
     this.nVars = u32();
@@ -132,7 +104,7 @@ export class ProvingKey {
     this.vk = { alpha1, beta1, beta2, delta1, delta2 };
 
     const c = need(4);
-    const nCoeffs = new DataView(c.buffer, c.byteOffset, 4).getUint32(0, true);
+    const nCoeffs = viewOf(c).getUint32(0, true);
     if (c.byteLength - 4 !== nCoeffs * COEF_SIZE) throw new Error('not a valid zkey file: coefficient section size');
     this.qapSlices = partitionCoefficients(c.subarray(4), nCoeffs, this.domainSize, Math.max(1, Math.min(curve.tm.concurrency as number, Math.floor(this.domainSize / 1024))));
     const sized = (id: number, bytes: number): Uint8Array => {
@@ -209,7 +181,7 @@ export class ProvingKey {
       curve: 'bn128',
     };
     const publicSignals: string[] = [];
-    for (let i = 1; i <= this.nPublic; i++) publicSignals.push(leToBigInt(witness.subarray(i * N8, (i + 1) * N8)).toString());
+    for (let i = 1; i <= this.nPublic; i++) publicSignals.push(leBytesToBigint(witness.subarray(i * N8, (i + 1) * N8)).toString());
     return { proof, publicSignals };
   }
 
@@ -242,9 +214,9 @@ export class ProvingKey {
     const head = sections.get(1);
     const values = sections.get(2);
     if (!head || !values) throw new Error('not a valid wtns file: section missing');
-    const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const hv = viewOf(head);
     const n8 = hv.getUint32(0, true);
-    if (n8 !== N8 || leToBigInt(head.subarray(4, 4 + n8)) !== this.curve.r) throw new Error('witness is not for the BN254 scalar field');
+    if (n8 !== N8 || leBytesToBigint(head.subarray(4, 4 + n8)) !== this.curve.r) throw new Error('witness is not for the BN254 scalar field');
     const n = hv.getUint32(4 + n8, true);
     if (n !== this.nVars || values.byteLength !== n * N8) {
       throw new Error(`invalid witness length: the circuit has ${this.nVars} signals, the witness ${n}`);
@@ -254,8 +226,8 @@ export class ProvingKey {
 
   /**
    * A(w), B(w) and their pointwise product on the domain (Montgomery form, as the FFTs
-   * take them). Each of the curve's threads takes a contiguous slice of the domain and scans
-   * all coefficients, skipping those of other slices.
+   * take them). Each of the curve's threads takes one contiguous slice of the domain with
+   * the coefficients of its constraints (qapSlices).
    */
   private async evaluateQap(witness: Uint8Array): Promise<[Uint8Array, Uint8Array, Uint8Array]> {
     const tasks = this.qapSlices.map(({ start, n, coeffs, count }) =>
@@ -306,7 +278,7 @@ export class ProvingKey {
  */
 function partitionCoefficients(coeffs: Uint8Array, count: number, domainSize: number, slices: number) {
   const per = Math.ceil(domainSize / slices);
-  const view = new DataView(coeffs.buffer, coeffs.byteOffset, coeffs.byteLength);
+  const view = viewOf(coeffs);
   const counts = new Array<number>(slices).fill(0);
   for (let i = 0; i < count; i++) {
     const m = view.getUint32(i * COEF_SIZE, true);
@@ -322,16 +294,10 @@ function partitionCoefficients(coeffs: Uint8Array, count: number, domainSize: nu
   return out;
 }
 
-function leToBigInt(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
-
 /** A uniform nonzero scalar from node:crypto (64 bytes reduced mod r: bias below 2^-250). */
 function randomScalar(Fr: any): unknown {
   for (;;) {
-    const v = leToBigInt(randomBytes(64)) % (Fr.p as bigint);
+    const v = leBytesToBigint(randomBytes(64)) % (Fr.p as bigint);
     if (v !== 0n) return Fr.e(v);
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * The iden3 binary container shared by circom's and snarkjs's files (.r1cs, .zkey, .wtns):
+ * a 4-byte magic, a u32 version, a u32 section count, then per section its id (u32), size
+ * (u64) and bytes. One reader for every parser in zktrust.
+ * @module
+ */
+
+/**
+ * The sections of a file by id, as views into `bytes` (not copies).
+ * @throws Error if the magic differs, a section runs past the end of the file or appears twice.
+ */
+export function readSections(bytes: Uint8Array, magic: string): Map<number, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fail = (why: string): never => {
+    throw new Error(`not a valid ${magic} file: ${why}`);
+  };
+  if (bytes.byteLength < 12) fail('too short');
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== magic) fail('wrong magic');
+  const count = view.getUint32(8, true);
+  const sections = new Map<number, Uint8Array>();
+  let p = 12;
+  for (let i = 0; i < count; i++) {
+    if (p + 12 > bytes.byteLength) fail(`section ${i} header past the end`);
+    const id = view.getUint32(p, true);
+    const size = Number(view.getBigUint64(p + 4, true));
+    p += 12;
+    if (p + size > bytes.byteLength) fail(`section ${id} past the end`);
+    if (sections.has(id)) fail(`section ${id} twice`);
+    sections.set(id, bytes.subarray(p, p + size));
+    p += size;
+  }
+  return sections;
+}
+
+/** A DataView over exactly `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The unsigned integer of little-endian bytes. */
+export function leBytesToBigint(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
