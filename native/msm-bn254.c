@@ -231,7 +231,9 @@ static napi_value msm_async(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  mont_init();
   napi_property_descriptor props[] = {
+    {"useAsm", NULL, mont_napi_use_asm, NULL, NULL, NULL, napi_default, NULL},
     {"msm", NULL, msm_sync, NULL, NULL, NULL, napi_default, NULL},
     {"msmAsync", NULL, msm_async, NULL, NULL, NULL, napi_default, NULL},
   };

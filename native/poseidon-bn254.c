@@ -7,7 +7,7 @@
  *
  * Field elements cross the boundary as 32-byte big-endian canonical integers (< r); a
  * non-canonical input is refused, never reduced. Inside, arithmetic is Montgomery form over
- * four 64-bit limbs (CIOS multiplication with 128-bit products).
+ * four 64-bit limbs (mont256.h: mulx/adx assembly where the CPU has it, else portable C).
  *
  * hashMany hashes `count` independent inputs synchronously; hashManyAsync does the same on
  * libuv's thread pool and resolves a promise, so the event loop stays free and two calls run
@@ -67,6 +67,20 @@ static inline void redc(u64 r[4], u64 T[8]) {
 #define LAZY 5
 static inline void dot(u64 r[4], const fe *x, const fe *y, int n, int stride) {
   u64 out[4] = {0, 0, 0, 0};
+#ifdef MONT_HAVE_ASM
+  if (mont_asm) {
+    /* The same lazy sums, with the assembly's multiply-accumulate and reduction. */
+    for (int j0 = 0; j0 < n; j0 += LAZY) {
+      const int j1 = j0 + LAZY < n ? j0 + LAZY : n;
+      u64 T[8] = {0, 0, 0, 0, 0, 0, 0, 0}, part[4];
+      for (int j = j0; j < j1; j++) mont_mul_acc_asm(T, x[j].v, y[j * stride].v);
+      mont_redc_asm(part, T, MOD, INV);
+      add_mod(out, out, part);
+    }
+    memcpy(r, out, sizeof out);
+    return;
+  }
+#endif
   for (int j0 = 0; j0 < n; j0 += LAZY) {
     const int j1 = j0 + LAZY < n ? j0 + LAZY : n;
     u64 T[8], part[4];
@@ -389,7 +403,9 @@ static napi_value hash_many_async(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  mont_init();
   napi_property_descriptor props[] = {
+    {"useAsm", NULL, mont_napi_use_asm, NULL, NULL, NULL, napi_default, NULL},
     {"setParams", NULL, set_params, NULL, NULL, NULL, napi_default, NULL},
     {"hashMany", NULL, hash_many_sync, NULL, NULL, NULL, napi_default, NULL},
     {"hashManyAsync", NULL, hash_many_async, NULL, NULL, NULL, napi_default, NULL},

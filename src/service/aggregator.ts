@@ -616,9 +616,10 @@ export class Aggregator {
     return b;
   }
 
-  /** Which Poseidon checks commitments at ingestion: 'native' or the WebAssembly fallback. */
+  /** Which Poseidon checks commitments at ingestion: 'native, asm' or 'native, portable' (the
+   * addon and its field arithmetic), or 'wasm' (the WebAssembly fallback). */
   get commitmentEngine(): string {
-    return this.commitments?.engine ?? 'none';
+    return this.commitments?.description ?? 'none';
   }
 
   /** Entries accepted but not yet in a proven batch. */

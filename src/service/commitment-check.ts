@@ -86,6 +86,11 @@ export class CommitmentChecker {
     return -1;
   }
 
+  /** 'native, asm' / 'native, portable' (the addon's field arithmetic) or 'wasm'. */
+  get description(): string {
+    return this.native ? `native, ${this.native.arithmetic}` : 'wasm';
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
   }

@@ -15,6 +15,7 @@ import { PARTIAL_ROUNDS } from '../crypto/poseidon.ts';
 import { POSEIDON_CONSTANTS } from '../crypto/poseidon-constants.ts';
 
 interface Addon {
+  useAsm(on?: boolean): boolean;
   setParams(n: number, partial: number, c: Uint8Array, s: Uint8Array, m: Uint8Array, p: Uint8Array): void;
   hashMany(n: number, inputs: Uint8Array, output: Uint8Array): void;
   hashManyAsync(n: number, inputs: Uint8Array, output: Uint8Array): Promise<void>;
@@ -80,6 +81,20 @@ export class NativePoseidon {
     }
     await Promise.all(jobs);
     return out;
+  }
+
+  /**
+   * Asks for the addon's x86-64 assembly arithmetic (mulx/adx; the default where the CPU has
+   * it) or its portable C arithmetic, for comparisons and tests: both give the same hashes.
+   * Process-wide. @returns whether the assembly is in use after the call.
+   */
+  useAsm(on: boolean): boolean {
+    return this.addon.useAsm(on);
+  }
+
+  /** The field arithmetic in use: 'asm' (mulx/adx) or 'portable' (C). */
+  get arithmetic(): 'asm' | 'portable' {
+    return this.addon.useAsm() ? 'asm' : 'portable';
   }
 
   /** Poseidon of one input (as src/crypto/poseidon.ts's poseidon). */

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuration } from '../../scripts/lib/build-circuits.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
@@ -22,8 +22,10 @@ import { AgentState } from '../../src/state/agent-state.ts';
 import { buildBatch } from '../../src/state/batch.ts';
 import { buildThresholdInput } from '../../src/state/threshold-input.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
+import { cpuHasAsm } from '../helpers/cpu.ts';
 
 interface MsmAddon {
+  useAsm(on?: boolean): boolean;
   msm(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): void;
   msmAsync(group: 1 | 2, bases: Uint8Array, scalars: Uint8Array, out: Uint8Array): Promise<void>;
 }
@@ -66,7 +68,30 @@ beforeAll(async () => {
   wtns = await calc.calculateWTNSBin(input, false);
 });
 
-describe.each([1, 2] as const)('native multiexponentiation on G%i', (group) => {
+describe('native field arithmetic', () => {
+  it('uses the assembly exactly where the CPU has BMI2 and ADX, and can be switched', () => {
+    expect(addon.useAsm(false)).toBe(false);
+    expect(addon.useAsm()).toBe(false);
+    const on = addon.useAsm(true);
+    if (cpuHasAsm !== undefined) expect(on).toBe(cpuHasAsm);
+    expect(addon.useAsm()).toBe(on);
+    expect(() => addon.useAsm('yes' as never)).toThrow(TypeError);
+  });
+});
+
+describe.each([
+  [1, 'asm'],
+  [1, 'portable'],
+  [2, 'asm'],
+  [2, 'portable'],
+] as const)('native multiexponentiation on G%i, %s arithmetic', (group, mode) => {
+  beforeAll(() => {
+    const on = addon.useAsm(mode === 'asm');
+    // Where the CPU lacks the extensions the 'asm' runs are a second portable run.
+    if (mode === 'portable' || cpuHasAsm) expect(on).toBe(mode === 'asm');
+  });
+  afterAll(() => addon.useAsm(true));
+
   const G = () => (group === 1 ? curve.G1 : curve.G2);
   const size = 64 * group; // bytes per affine point
   /** Affine points (LEM) and scalars (LE, 32 bytes each) in the addon's layout. */

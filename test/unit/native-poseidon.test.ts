@@ -14,6 +14,7 @@ import { POSEIDON_CONSTANTS } from '../../src/crypto/poseidon-constants.ts';
 import { leafHash } from '../../src/log/merkle-log.ts';
 import { CommitmentChecker, type CheckedRecord } from '../../src/service/commitment-check.ts';
 import { entryLeaf } from '../../src/service/ledger.ts';
+import { cpuHasAsm } from '../helpers/cpu.ts';
 import { loadNativePoseidon, readField, writeField, type NativePoseidon } from '../../src/service/native-poseidon.ts';
 
 let native: NativePoseidon;
@@ -28,7 +29,41 @@ beforeAll(async () => {
   native = n!;
 }, 120_000);
 
-describe('native Poseidon', () => {
+describe('field arithmetic', () => {
+  afterAll(() => native.useAsm(true));
+
+  it('uses the assembly exactly where the CPU has BMI2 and ADX, and can be switched', () => {
+    expect(native.useAsm(false)).toBe(false);
+    expect(native.arithmetic).toBe('portable');
+    const on = native.useAsm(true);
+    if (cpuHasAsm !== undefined) expect(on).toBe(cpuHasAsm);
+    expect(native.arithmetic).toBe(on ? 'asm' : 'portable');
+  });
+
+  it('the assembly and the portable arithmetic give the same hashes, extreme inputs included', () => {
+    const count = 600;
+    const buf = new Uint8Array(32 * 9 * count);
+    const x = fc.sample(fc.array(field, { minLength: 9, maxLength: 9 }), count - 3);
+    // All zeros, all r - 1, and alternating 1 and r - 1 (carries through every limb).
+    x.push(Array(9).fill(0n), Array(9).fill(FIELD_MODULUS - 1n), Array.from({ length: 9 }, (_, i) => (i % 2 ? FIELD_MODULUS - 1n : 1n)));
+    x.forEach((xs, k) => xs.forEach((v, i) => writeField(buf, 32 * (9 * k + i), v)));
+    native.useAsm(false);
+    const portable = native.hashMany(9, buf);
+    native.useAsm(true);
+    const asm = native.hashMany(9, buf);
+    expect(Buffer.from(asm).equals(Buffer.from(portable))).toBe(true);
+    expect(readField(portable, 32 * (count - 2))).toBe(poseidon(x[count - 2]!));
+  });
+});
+
+describe.each(['asm', 'portable'] as const)('native Poseidon, %s arithmetic', (mode) => {
+  beforeAll(() => {
+    const on = native.useAsm(mode === 'asm');
+    // Where the CPU lacks the extensions the 'asm' runs are a second portable run.
+    if (mode === 'portable' || cpuHasAsm) expect(on).toBe(mode === 'asm');
+  });
+  afterAll(() => native.useAsm(true));
+
   it.each(vectors.poseidon.map((v) => [v.inputs.length, v]))('matches the frozen vector with %i inputs', (_, v) => {
     expect(native.hash(v.inputs.map(BigInt))).toBe(BigInt(v.out));
   });
