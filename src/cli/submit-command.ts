@@ -7,6 +7,7 @@
  */
 import { OrgClient, type Receipt } from '../client/org-client.ts';
 import type { RecordInput } from '../client/submission.ts';
+import { loadNativePoseidon } from '../service/native-poseidon.ts';
 import { Progress } from './progress.ts';
 import { readJsonLines, secretKeyOf } from './options.ts';
 
@@ -23,14 +24,20 @@ export interface SubmitOptions {
 
 /** Records per signed submission (the service's default ZKTRUST_MAX_RECORDS). */
 const CHUNK = 1000;
+/** From this many records on, commitments are computed with the native Poseidon. */
+const NATIVE_FROM = 100;
 
 /**
  * Runs `submit` and returns the exit code: 0, or 1 if an inclusion check failed.
  * @throws Error for an unreadable file, a refused submission or a bad receipt; UsageError for a missing key.
  */
 export async function submitCommand(file: string, o: SubmitOptions): Promise<number> {
-  const client = new OrgClient(await secretKeyOf(o), o.url, o.aggregator);
+  const secretKey = await secretKeyOf(o);
   const records = (await readJsonLines(file)) as RecordInput[];
+  // Commitments with the native Poseidon where its addon builds (the same hash, over ten
+  // times as fast), else with src/crypto's.
+  const native = records.length >= NATIVE_FROM ? await loadNativePoseidon() : undefined;
+  const client = new OrgClient(secretKey, o.url, o.aggregator, { commitments: native && ((rs) => native.recordCommitments(rs)) });
   const bar = new Progress('submit', { total: records.length, unit: 'records', enabled: !o.json });
   const receipts: Array<Receipt['body'] & { included?: boolean }> = [];
   let failed = false;

@@ -10,7 +10,7 @@ import { publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, publicKeyFromDid } from '../crypto/identity.ts';
 import { canonicalJson } from '../crypto/canonical.ts';
 import { leafHash, verifyInclusion } from '../log/merkle-log.ts';
-import { buildSubmission, type RecordInput } from './submission.ts';
+import { buildSubmission, type CommitmentFn, type RecordInput } from './submission.ts';
 
 export interface Receipt {
   body: { org: string; firstIndex: number; count: number; treeHead: { size: number; root: string; timestamp: number }; deadline: number };
@@ -53,6 +53,7 @@ export class OrgClient {
     readonly url: string,
     /** The aggregator's did:key, pinned out of band. */
     readonly aggregator: string,
+    private readonly opts: { commitments?: CommitmentFn } = {},
   ) {
     this.did = didFromPublicKey(publicKeyOf(secretKey));
   }
@@ -62,7 +63,7 @@ export class OrgClient {
    * @throws ClientError with the server's problem code; Error if the receipt is not signed by the pinned aggregator.
    */
   async submit(records: readonly RecordInput[]): Promise<{ receipt: Receipt; commitments: string[]; nonce: string }> {
-    const body = buildSubmission(this.secretKey, records);
+    const body = buildSubmission(this.secretKey, records, { commitments: this.opts.commitments });
     const receipt = await request<Receipt>(`${this.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (receipt.signer !== this.aggregator || !verifyStrict(fromHex(receipt.signature), signingBytes('receipt', receipt.body), publicKeyFromDid(this.aggregator))) {
       throw new Error('the receipt is not signed by the pinned aggregator');

@@ -4,7 +4,7 @@
  * @module
  */
 import { signingBytes } from '../crypto/canonical.ts';
-import { recordCommitment } from '../crypto/commitment.ts';
+import { assertRecord, recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
 import { publicKeyOf, sign } from '../crypto/ed25519.ts';
 import { FIELD_MODULUS, bytesToBigint } from '../crypto/field.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
@@ -32,21 +32,34 @@ export function randomSalt(): bigint {
 }
 
 /**
+ * The commitments of many range-checked records, in order. The default is src/crypto's
+ * recordCommitment (pure TypeScript, about 1,300 records/s); an organisation submitting in
+ * bulk can pass a faster implementation of the same function, such as the native Poseidon's
+ * (`NativePoseidon.recordCommitments`, over ten times as fast).
+ */
+export type CommitmentFn = (records: readonly OutcomeRecord[]) => bigint[];
+
+/**
  * A signed submission body for POST /v1/records.
+ * @param opts.commitments how to compute the commitments (see CommitmentFn).
  * @throws TypeError / RangeError for invalid keys, DIDs or record fields.
  */
-export function buildSubmission(orgSecretKey: Uint8Array, records: readonly RecordInput[], opts: { nonce?: string; timestamp?: number } = {}) {
+export function buildSubmission(orgSecretKey: Uint8Array, records: readonly RecordInput[], opts: { nonce?: string; timestamp?: number; commitments?: CommitmentFn } = {}) {
   const orgDid = didFromPublicKey(publicKeyOf(orgSecretKey));
   const org = identityField(publicKeyOf(orgSecretKey));
-  const out = records.map((r) => {
-    const salt = r.salt ?? randomSalt();
-    const scope = r.scope ?? 0;
-    const commitment = recordCommitment({
+  const full = records.map((r): OutcomeRecord => {
+    const record = {
       agent: identityField(publicKeyFromDid(r.agent)), org, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken),
-      violations: BigInt(r.violations), scope: BigInt(scope), salt,
-    });
-    return { commitment: commitment.toString(), agent: r.agent, epoch: r.epoch, kept: r.kept, broken: r.broken, violations: r.violations, scope, salt: salt.toString() };
+      violations: BigInt(r.violations), scope: BigInt(r.scope ?? 0), salt: r.salt ?? randomSalt(),
+    };
+    assertRecord(record);
+    return record;
   });
+  const commitments = opts.commitments ? opts.commitments(full) : full.map(recordCommitment);
+  if (commitments.length !== full.length) throw new RangeError('the commitment function must return one commitment per record');
+  const out = records.map((r, i) => ({
+    commitment: commitments[i]!.toString(), agent: r.agent, epoch: r.epoch, kept: r.kept, broken: r.broken, violations: r.violations, scope: r.scope ?? 0, salt: full[i]!.salt.toString(),
+  }));
   const nonce = opts.nonce ?? hex(random(16));
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const signature = hex(sign(signingBytes('submission', { org: orgDid, nonce, timestamp, commitments: out.map((r) => r.commitment) }), orgSecretKey));

@@ -13,6 +13,11 @@ import { loadAddon } from '../native/addon.ts';
 import { FIELD_MODULUS } from '../crypto/field.ts';
 import { PARTIAL_ROUNDS } from '../crypto/poseidon.ts';
 import { POSEIDON_CONSTANTS } from '../crypto/poseidon-constants.ts';
+import { RECORD_FIELDS, type OutcomeRecord } from '../crypto/commitment.ts';
+import { TAG_RECORD } from '../crypto/tags.ts';
+
+// Inputs of a record commitment: the tag, then the record's fields.
+const RECORD_WIDTH = 1 + RECORD_FIELDS.length;
 
 interface Addon {
   useAsm(on?: boolean): boolean;
@@ -95,6 +100,17 @@ export class NativePoseidon {
   /** The field arithmetic in use: 'asm' (mulx/adx) or 'portable' (C). */
   get arithmetic(): 'asm' | 'portable' {
     return this.addon.useAsm() ? 'asm' : 'portable';
+  }
+
+  /**
+   * The commitments of range-checked records (as src/crypto's recordCommitment), in order,
+   * in this thread: a CommitmentFn for buildSubmission.
+   */
+  recordCommitments(records: readonly OutcomeRecord[]): bigint[] {
+    const buf = new Uint8Array(32 * RECORD_WIDTH * records.length);
+    records.forEach((r, k) => [TAG_RECORD, ...RECORD_FIELDS.map((f) => r[f])].forEach((x, i) => writeField(buf, 32 * (RECORD_WIDTH * k + i), x)));
+    const out = this.hashMany(RECORD_WIDTH, buf);
+    return records.map((_, k) => readField(out, 32 * k));
   }
 
   /** Poseidon of one input (as src/crypto/poseidon.ts's poseidon). */

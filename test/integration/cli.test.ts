@@ -86,6 +86,19 @@ describe('zktrust CLI', () => {
     expect(refused.stderr).toMatch(/predicate_false/);
   }, 180_000);
 
+  it('submit in bulk: commitments from the native Poseidon are accepted, in chunks of 1,000', async () => {
+    const org = JSON.parse((await cli('keygen')).stdout);
+    const agent = JSON.parse((await cli('keygen')).stdout);
+    await writeFile(join(dir, 'bulk-org.json'), JSON.stringify(org));
+    expect((await cli('org', 'add', '--name', 'Bulk', '--public-key', org.publicKey, '--token', 'cli-token')).code).toBe(0);
+    const lines = Array.from({ length: 1150 }, (_, i) => JSON.stringify({ agent: agent.did, epoch: 1 + (i % 7), kept: i % 5, broken: i % 2, violations: 0, scope: i % 3 }));
+    await writeFile(join(dir, 'bulk.jsonl'), lines.join('\n') + '\n');
+    const r = await cli('submit', join(dir, 'bulk.jsonl'), '--key-file', join(dir, 'bulk-org.json'), '--aggregator', svc.aggregator.did, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const receipts = JSON.parse(r.stdout);
+    expect(receipts.map((x: { count: number }) => x.count)).toEqual([1000, 150]);
+  }, 120_000);
+
   it('info: what the aggregator says about itself, whole or one field', async () => {
     const did = await cli('info', 'aggregator');
     expect([did.code, did.stdout]).toEqual([0, `${svc.aggregator.did}\n`]);

@@ -14,6 +14,9 @@ import { POSEIDON_CONSTANTS } from '../../src/crypto/poseidon-constants.ts';
 import { leafHash } from '../../src/log/merkle-log.ts';
 import { CommitmentChecker, type CheckedRecord } from '../../src/service/commitment-check.ts';
 import { entryLeaf } from '../../src/service/ledger.ts';
+import { buildSubmission } from '../../src/client/submission.ts';
+import { generateKeyPair } from '../../src/crypto/ed25519.ts';
+import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { cpuHasAsm } from '../helpers/cpu.ts';
 import { loadNativePoseidon, readField, writeField, type NativePoseidon } from '../../src/service/native-poseidon.ts';
 
@@ -105,6 +108,40 @@ describe.each(['asm', 'portable'] as const)('native Poseidon, %s arithmetic', (m
     expect(() => native.hashMany(9, new Uint8Array(32 * 9 + 1))).toThrow(RangeError);
     expect(() => native.hashMany(7, new Uint8Array(32 * 7))).toThrow(/no parameters/);
     expect(() => native.hashMany(0, new Uint8Array(0))).toThrow(RangeError);
+  });
+});
+
+describe('record commitments for submissions', () => {
+  const record = fc.record({
+    agent: fc.bigInt({ min: 1n, max: (1n << 252n) - 1n }),
+    org: fc.bigInt({ min: 1n, max: (1n << 252n) - 1n }),
+    epoch: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    kept: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    broken: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    violations: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    scope: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    salt: field,
+  });
+
+  it('recordCommitments equals recordCommitment, in order', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 0, maxLength: 20 }), (rs) => {
+        expect(native.recordCommitments(rs)).toEqual(rs.map(recordCommitment));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('buildSubmission with the native commitments gives the same signed body, and checks ranges first', () => {
+    const org = generateKeyPair();
+    const agent = didFromPublicKey(generateKeyPair().publicKey);
+    const records = Array.from({ length: 25 }, (_, i) => ({ agent, epoch: i, kept: 2 ** 32 - 1 - i, broken: i, violations: i % 2, scope: i % 3, salt: FIELD_MODULUS - 1n - BigInt(i) }));
+    const opts = { nonce: 'ab'.repeat(16), timestamp: 1_700_000_000 };
+    const fast = buildSubmission(org.secretKey, records, { ...opts, commitments: (rs) => native.recordCommitments(rs) });
+    expect(fast).toEqual(buildSubmission(org.secretKey, records, opts));
+    const outOfRange = [{ ...records[0]!, kept: 2 ** 32 }];
+    expect(() => buildSubmission(org.secretKey, outOfRange, { commitments: (rs) => native.recordCommitments(rs) })).toThrow(/record\.kept/);
+    expect(() => buildSubmission(org.secretKey, records, { commitments: (rs) => rs.slice(1).map(recordCommitment) })).toThrow(/one commitment per record/);
   });
 });
 
