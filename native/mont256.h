@@ -7,7 +7,7 @@
  *
  * Two implementations of the multiplication: portable C (128-bit products), and on x86-64
  * an inline-assembly one with BMI2's mulx and ADX's adcx/adox (two independent carry chains,
- * about 1.7x faster on the development machine). mont_init() picks the assembly when the
+ * about 1.8x faster on the development machine). mont_init() picks the assembly when the
  * CPU has both extensions, at run time, so an addon built on one x86-64 machine still runs
  * on another; ZKTRUST_NATIVE_ASM=0 forces the portable code. Both give the same results
  * (test/unit/native-poseidon.test.ts and test/prover/engine.test.ts compare them).
@@ -62,10 +62,11 @@ static inline void mont_sub_in_place(u64 a[4], const u64 m[4]) {
  * The assembly. Every routine is a fixed sequence of rows; in a row, rdx holds one 64-bit
  * word w, and for each limb x[j] of the other operand `mulx` gives the 128-bit w * x[j] as
  * (lo, hi); lo is added at column j by the adcx chain (carry flag) and hi at column j + 1 by
- * the adox chain (overflow flag), so the two carry chains run side by side. The carries
- * left at the end of a row are added upwards (RIPPLE). Operands are named by the caller's
- * accumulator words, A0..A5 (the register roles rotate from row to row instead of moving
- * words). AT&T order: `mulxq src, lo, hi`.
+ * the adox chain (overflow flag), so the two carry chains run side by side. A row ends by
+ * adding the carry flag into its fifth word A4; where more words follow, the callers add
+ * the pending carries upwards (MONT_UP). A row's words A0..A4 are named by the caller, so
+ * register roles rotate from row to row instead of words moving. AT&T order:
+ * `mulxq src, lo, hi`.
  */
 #define MONT_ROW(W, X, A0, A1, A2, A3, A4)                                                       \
   W "xorl %k[lo], %k[lo]\n\t"                                                                    \
