@@ -24,7 +24,7 @@ import { createBinFile, endWriteSection, startWriteSection, writeBigInt } from '
 import { buildBn128 } from 'ffjavascript';
 import * as snarkjs from 'snarkjs';
 import { FIELD_MODULUS as R, bytesToBigint, mod } from '../../src/crypto/field.ts';
-import { leBytesToBigint, readSections, viewOf } from '../../src/crypto/binfile.ts';
+import { checkFieldHeader, leBytesToBigint, readSections, viewOf } from '../../src/crypto/binfile.ts';
 import { fixedBaseMultiply } from './fixed-base.ts';
 
 /** The name recorded for the development phase-2 contribution. */
@@ -119,17 +119,15 @@ interface R1csRaw {
 }
 
 function readR1csRaw(bytes: Uint8Array): R1csRaw {
-  const sections = readSections(bytes, 'r1cs');
-  const header = sections.get(1);
-  const section = sections.get(2);
-  if (!header || !section) throw new Error('r1cs without header or constraints');
+  const sections = readSections(bytes, 'r1cs', [1, 2]);
+  const header = sections.get(1)!;
+  const section = sections.get(2)!;
   const hv = viewOf(header);
-  const n8 = hv.getUint32(0, true);
-  if (n8 !== 32 || leBytesToBigint(header.subarray(4, 36)) !== R) throw new Error('r1cs is not over BN254');
-  const nVars = hv.getUint32(36, true);
-  const nOutputs = hv.getUint32(40, true);
-  const nPubInputs = hv.getUint32(44, true);
-  const nConstraints = hv.getUint32(60, true);
+  const at = checkFieldHeader(header, R, 'r1cs');
+  const nVars = hv.getUint32(at, true);
+  const nOutputs = hv.getUint32(at + 4, true);
+  const nPubInputs = hv.getUint32(at + 8, true);
+  const nConstraints = hv.getUint32(at + 24, true);
   const sdv = viewOf(section);
   const terms: R1csRaw['terms'] = [];
   let p = 0;

@@ -7,9 +7,11 @@
 
 /**
  * The sections of a file by id, as views into `bytes` (not copies).
- * @throws Error if the magic differs, a section runs past the end of the file or appears twice.
+ * @param required section ids that must be present.
+ * @throws Error if the magic differs, a section runs past the end of the file or appears
+ *   twice, or a required section is missing.
  */
-export function readSections(bytes: Uint8Array, magic: string): Map<number, Uint8Array> {
+export function readSections(bytes: Uint8Array, magic: string, required: readonly number[] = []): Map<number, Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail = (why: string): never => {
     throw new Error(`not a valid ${magic} file: ${why}`);
@@ -29,7 +31,20 @@ export function readSections(bytes: Uint8Array, magic: string): Map<number, Uint
     sections.set(id, bytes.subarray(p, p + size));
     p += size;
   }
+  for (const id of required) if (!sections.has(id)) fail(`section ${id} missing`);
   return sections;
+}
+
+/**
+ * Checks the field header that .r1cs and .wtns header sections open with (n8 as u32, then
+ * the prime in n8 little-endian bytes): 32-byte elements of the field of order `prime`.
+ * @returns the offset just past the prime.
+ * @throws Error(`${what} is not over the BN254 scalar field`) otherwise.
+ */
+export function checkFieldHeader(header: Uint8Array, prime: bigint, what: string): number {
+  const n8 = header.byteLength >= 4 ? viewOf(header).getUint32(0, true) : 0;
+  if (n8 !== 32 || header.byteLength < 36 || leBytesToBigint(header.subarray(4, 36)) !== prime) throw new Error(`${what} is not over the BN254 scalar field`);
+  return 36;
 }
 
 /** A DataView over exactly `bytes`. */

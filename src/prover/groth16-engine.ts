@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from 'snarkjs';
-import { leBytesToBigint, readSections, viewOf } from '../crypto/binfile.ts';
+import { checkFieldHeader, leBytesToBigint, readSections, viewOf } from '../crypto/binfile.ts';
 import { loadAddon } from '../native/addon.ts';
 
 /** native/msm-bn254.c: G1 and G2 multiexponentiation in the zkey's and ffjavascript's layouts. */
@@ -33,6 +33,8 @@ interface MsmAddon {
 
 const N8 = 32; // bytes per BN254 field element (both Fq and Fr)
 const COEF_SIZE = 12 + N8; // matrix, constraint, signal (u32 each), then the coefficient
+// The zkey sections a proof reads: header, Groth16 header, coefficients, A, B1, B2, C, H.
+const ZKEY_SECTIONS = [1, 2, 4, 5, 6, 7, 8, 9];
 
 /** A Groth16 proving key (snarkjs zkey), parsed. */
 export class ProvingKey {
@@ -58,11 +60,8 @@ export class ProvingKey {
     sections: Map<number, Uint8Array>,
     private readonly native: MsmAddon | undefined,
   ) {
-    const need = (id: number): Uint8Array => {
-      const s = sections.get(id);
-      if (!s) throw new Error(`not a valid zkey file: section ${id} missing`);
-      return s;
-    };
+    // readSections has checked that every one of ZKEY_SECTIONS is present.
+    const need = (id: number): Uint8Array => sections.get(id)!;
     const kind = viewOf(need(1)).getUint32(0, true);
     if (kind !== 1) throw new Error('zkey is not a Groth16 key');
     const h = need(2);
@@ -127,7 +126,7 @@ export class ProvingKey {
   static async parse(zkey: Uint8Array, opts: { native?: boolean; onNativeUnavailable?: (reason: string) => void } = {}): Promise<ProvingKey> {
     const curve = await snarkjs.curves.getCurveFromName('bn128');
     const native = opts.native === false ? undefined : await loadAddon<MsmAddon>('msm-bn254', opts.onNativeUnavailable);
-    return new ProvingKey(curve, readSections(zkey, 'zkey'), native);
+    return new ProvingKey(curve, readSections(zkey, 'zkey', ZKEY_SECTIONS), native);
   }
 
   /** Whether the multiexponentiations run natively. */
@@ -210,14 +209,10 @@ export class ProvingKey {
 
   /** The witness values (section 2 of a wtns file), after checking field and length. */
   private witnessOf(wtns: Uint8Array): Uint8Array {
-    const sections = readSections(wtns, 'wtns');
-    const head = sections.get(1);
-    const values = sections.get(2);
-    if (!head || !values) throw new Error('not a valid wtns file: section missing');
-    const hv = viewOf(head);
-    const n8 = hv.getUint32(0, true);
-    if (n8 !== N8 || leBytesToBigint(head.subarray(4, 4 + n8)) !== this.curve.r) throw new Error('witness is not for the BN254 scalar field');
-    const n = hv.getUint32(4 + n8, true);
+    const sections = readSections(wtns, 'wtns', [1, 2]);
+    const head = sections.get(1)!;
+    const values = sections.get(2)!;
+    const n = viewOf(head).getUint32(checkFieldHeader(head, this.curve.r, 'witness'), true);
     if (n !== this.nVars || values.byteLength !== n * N8) {
       throw new Error(`invalid witness length: the circuit has ${this.nVars} signals, the witness ${n}`);
     }

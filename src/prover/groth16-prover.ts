@@ -38,7 +38,7 @@ export class Groth16Prover<Name extends string = string> {
     this.key = key;
   }
 
-  /** Whether G1 multiexponentiations run in the native addon (else WebAssembly). */
+  /** Whether the G1 and G2 multiexponentiations run in the native addon (else WebAssembly). */
   get nativeMsm(): boolean {
     return this.key.nativeMsm;
   }
@@ -52,7 +52,7 @@ export class Groth16Prover<Name extends string = string> {
     wasmPath: string;
     zkeyPath: string;
     publicNames: readonly N[];
-    /** false: G1 multiexponentiations in WebAssembly even where the addon builds. */
+    /** false: G1 and G2 multiexponentiations in WebAssembly even where the addon builds. */
     native?: boolean;
     onNativeUnavailable?: (reason: string) => void;
   }): Promise<Groth16Prover<N>> {

@@ -20,7 +20,7 @@ export interface CircuitFiles {
 
 type Request = { id: number; circuit: string; input: Record<string, unknown> };
 type Response = { id: number; ok: true; result: ProofResult<string> } | { id: number; ok: false; error: string };
-// msmFallback: why the G1 multiexponentiations run in WebAssembly (absent when native).
+// msmFallback: why the G1 and G2 multiexponentiations run in WebAssembly (absent when native).
 type Hello = { ready: true; msmFallback?: string } | { ready: false; error: string };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -36,7 +36,7 @@ export class ProverProcess {
   private readonly pending = new Map<number, { resolve: (r: ProofResult<string>) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
-  /** Why the child's G1 multiexponentiations run in WebAssembly; undefined when native. */
+  /** Why the child's G1 and G2 multiexponentiations run in WebAssembly; undefined when native. */
   readonly msmFallback?: string;
 
   private constructor(child: ChildProcess, msmFallback: string | undefined) {

@@ -196,6 +196,15 @@ describe('Groth16 engine', () => {
     const magic = wtns.slice();
     magic[0] = 0x78;
     await expect(native.prove(magic)).rejects.toThrow(/not a valid wtns file: wrong magic/);
+    // A witness over another field: one byte of the header's prime changed.
+    const otherField = wtns.slice();
+    readSections(otherField, 'wtns').get(1)![4]! ^= 1;
+    await expect(native.prove(otherField)).rejects.toThrow(/witness is not over the BN254 scalar field/);
+    // A witness without its values section: the section's id renumbered.
+    const noValues = wtns.slice();
+    const values = readSections(noValues, 'wtns').get(2)!;
+    new DataView(noValues.buffer).setUint32(values.byteOffset - 12, 7, true);
+    await expect(native.prove(noValues)).rejects.toThrow(/not a valid wtns file: section 2 missing/);
     // A witness of another length (the batch circuit's).
     const batch = await loadCircuitArtifacts('test', 'batch-update', { quiet: true });
     const other = new Uint8Array(await readFile(batch.zkeyPath));
@@ -208,5 +217,9 @@ describe('Groth16 engine', () => {
     const kind = readSections(noPlonk, 'zkey').get(1)!;
     kind[0] = 2;
     await expect(ProvingKey.parse(noPlonk)).rejects.toThrow(/not a Groth16 key/);
+    const noH = zkey.slice();
+    const h = readSections(noH, 'zkey').get(9)!;
+    new DataView(noH.buffer).setUint32(h.byteOffset - 12, 99, true);
+    await expect(ProvingKey.parse(noH)).rejects.toThrow(/not a valid zkey file: section 9 missing/);
   });
 });
