@@ -16,6 +16,7 @@ import { parseR1cs } from '../../src/crypto/r1cs.ts';
 import {
   ArtifactError,
   MANIFEST_PATH,
+  manifestKeySet,
   PROJECT_ROOT,
   artifactPaths,
   readManifest,
@@ -24,6 +25,7 @@ import {
   type CircuitEntry,
   type Manifest,
 } from '../../src/prover/artifacts.ts';
+import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
 import { BATCH_PUBLIC_SIGNALS } from '../../src/state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../../src/state/threshold-input.ts';
 import { CIRCUIT_NAMES, writeMain, type CircuitName } from './build-circuits.ts';
@@ -43,6 +45,11 @@ export interface EnsureOptions {
   update?: boolean;
   /** A line per step: compiling, compiled (constraints, time), keys done. */
   onProgress?: (msg: string) => void;
+  /**
+   * Build and check the development keys too (default). Without them only the circuits are
+   * compiled and checked: a service that proves with its own keys needs no development keys.
+   */
+  devKeys?: boolean;
   /** Counts within key generation, for progress bars: `phase` (e.g. "G1 points") done of total. */
   onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void;
 }
@@ -53,9 +60,9 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-function builtMatches(entry: CircuitEntry | undefined, paths: ReturnType<typeof artifactPaths>): boolean {
+function builtMatches(entry: CircuitEntry | undefined, paths: ReturnType<typeof artifactPaths>, withKeys = true): boolean {
   if (!entry) return false;
-  return (['r1cs', 'wasm', 'zkey', 'vkey'] as const).every((k) => existsSync(paths[k]) && sha256File(paths[k]) === entry[k]);
+  return (withKeys ? (['r1cs', 'wasm', 'zkey', 'vkey'] as const) : (['r1cs', 'wasm'] as const)).every((k) => existsSync(paths[k]) && sha256File(paths[k]) === entry[k]);
 }
 
 /**
@@ -65,6 +72,8 @@ function builtMatches(entry: CircuitEntry | undefined, paths: ReturnType<typeof 
  */
 export async function ensureArtifacts(config: string, opts: EnsureOptions = {}): Promise<Manifest> {
   const log = opts.onProgress ?? (() => {});
+  const withKeys = opts.devKeys ?? true;
+  if (!withKeys && opts.update) throw new Error('ensureArtifacts: update needs the development keys');
   const manifest = readManifest();
   const conf = manifest.configurations[config];
   if (conf && conf.mode !== 'dev') {
@@ -77,7 +86,7 @@ export async function ensureArtifacts(config: string, opts: EnsureOptions = {}):
     const sources = sourceHashes(main);
     const entry = conf?.circuits[circuit];
     const sourcesMatch = !!entry && JSON.stringify(entry.sources) === JSON.stringify(sources);
-    if (sourcesMatch && builtMatches(entry, paths)) continue;
+    if (sourcesMatch && builtMatches(entry, paths, withKeys)) continue;
     if (!sourcesMatch && !opts.update) {
       throw new ArtifactError(`${config}/${circuit}: circuit sources differ from artifacts/manifest.json; run npm run setup -- --config ${config} and commit the manifest`);
     }
@@ -85,6 +94,11 @@ export async function ensureArtifacts(config: string, opts: EnsureOptions = {}):
     log(`${config}/${circuit}: compiling`);
     await compileCircuit(main, dirname(paths.r1cs));
     const r1cs = parseR1cs(new Uint8Array(await readFile(paths.r1cs)));
+    if (!withKeys) {
+      log(`${config}/${circuit}: ${r1cs.constraints.length} constraints, compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      if (!builtMatches(entry, paths, false)) throw new ArtifactError(`${config}/${circuit}: the compiled circuit differs from artifacts/manifest.json (the build is not reproducible here)`);
+      continue;
+    }
     log(`${config}/${circuit}: ${r1cs.constraints.length} constraints, compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s; generating development keys`);
     const t1 = performance.now();
     let lastPct = -10;
@@ -121,6 +135,16 @@ export async function ensureArtifacts(config: string, opts: EnsureOptions = {}):
     m.configurations[config]!.mode = 'dev';
     m.configurations[config]!.seed = DEV_SEED;
     m.configurations[config]!.circuits[circuit] = built;
+    await writeJsonAtomic(MANIFEST_PATH, m);
+  }
+  if (!withKeys) return readManifest();
+  // The key set these development keys form: recorded, and checked against what is recorded.
+  const m = readManifest();
+  const { hash } = manifestKeySet(config, policyHash(POLICY_V1).toString(), { manifest: { ...m, configurations: { ...m.configurations, [config]: { ...m.configurations[config]!, keySetHash: undefined } } } });
+  if (m.configurations[config]!.keySetHash !== hash) {
+    if (!opts.update && m.configurations[config]!.keySetHash !== undefined) throw new ArtifactError(`${config}: the key set hash in artifacts/manifest.json is not the hash of its keys`);
+    if (!opts.update) throw new ArtifactError(`${config}: artifacts/manifest.json records no key set hash; run npm run setup -- --config ${config} and commit the manifest`);
+    m.configurations[config]!.keySetHash = hash;
     await writeJsonAtomic(MANIFEST_PATH, m);
   }
   return readManifest();

@@ -43,6 +43,11 @@ function intParam(v: unknown, name: string): number {
   return Number(v);
 }
 
+function hashParam(v: unknown): string {
+  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw new ZkTrustError('malformed', 'a key set hash is 64 lower-case hex digits');
+  return v;
+}
+
 /** Builds the express application for `agg`. */
 export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
   const app = express();
@@ -109,7 +114,19 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
   );
   app.get('/v1/checkpoints/:seq', wrap(async (req) => (await agg.batch(intParam(req.params.seq, 'seq'))).checkpoint));
   app.get('/v1/batches/:seq', wrap((req) => agg.batch(intParam(req.params.seq, 'seq'))));
-  app.get('/v1/keys', wrap(() => ({ aggregator: agg.did, ...agg.verificationKeys() })));
+  app.get('/v1/keys', wrap(() => agg.keyDocument()));
+  app.get('/v1/keys/:hash', wrap((req) => agg.keyDocument(hashParam(req.params.hash))));
+  app.get('/v1/keys/:hash/:circuit.zkey', (req, res, next) => {
+    try {
+      const circuit = String(req.params.circuit);
+      if (!/^[a-z][a-z0-9-]{0,40}$/.test(circuit)) throw new ZkTrustError('malformed', 'circuit must be a circuit name');
+      const path = agg.provingKeyPath(hashParam(req.params.hash), circuit);
+      res.type('application/octet-stream');
+      res.sendFile(path, { dotfiles: 'allow' }, (e) => e && next(e));
+    } catch (e) {
+      next(e);
+    }
+  });
 
   app.post('/v1/agents/challenge', wrap((req) => (byAddress(req), agg.challenge(req.body?.agent)), 201));
   app.post('/v1/proofs/threshold', wrap((req) => (byAddress(req), agg.presentThreshold(req.body))));

@@ -7,8 +7,12 @@
  *      2 and 3 outside the circuit: the commitment, its order and its org are what the org signed)
  *      and against the registry (orgIndex);
  *   3. the signed tree head: the Merkle root recomputed from every entry (RFC 9162);
- *   4. every batch: the checkpoint's signature, the Groth16 proof under the pinned
- *      verification key, and the chain from genesis: each batch starts at the previous
+ *   0. the key sets: each document signed by the aggregator, its verification keys hashing
+ *      to its descriptor and the descriptor to its key set hash, the schedule increasing from
+ *      checkpoint 1;
+ *   4. every batch: the checkpoint's signature, that it names the key set the schedule puts
+ *      in force at its sequence, the Groth16 proof under that key set's verification key,
+ *      and the chain from genesis: each batch starts at the previous
  *      batch's root and chain, covers the next entries in log order, and its chain equals the
  *      chain recomputed from those entries (invariant 1), under the published policy hash.
  * @module
@@ -17,6 +21,7 @@ import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { FORGEABLE_BY, keySetHash, parseKeySetDescriptor, vkeyHash, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
 import { MerkleLog, leafHash, verifyConsistency } from '../log/merkle-log.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
@@ -24,7 +29,7 @@ import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.
 export interface AuditOptions {
   /** Pin the aggregator: its did:key. If omitted, the key the server names is used (and reported). */
   aggregator?: string;
-  /** Pin the batch circuit's verification key; by default the one the server serves. */
+  /** Pin the batch circuit's verification key; by default each key set's, as the server serves it. */
   batchVerificationKey?: Groth16VerificationKey;
   /** A tree head seen earlier (size and hex root): the log must have grown from it (RFC 9162 consistency). */
   previousHead?: { size: number; root: string };
@@ -42,8 +47,18 @@ export interface AuditOptions {
 /** The counted steps of an audit. */
 export type AuditStep = 'entries' | 'signatures' | 'batches';
 
+/** A key set the audited aggregator has proven under. */
+export interface AuditedKeySet {
+  keySetHash: string;
+  mode: KeyMode;
+  fromSequence: number;
+  forgeableBy: ForgeableBy;
+}
+
 export interface AuditReport {
   ok: boolean;
+  /** Every key set, oldest first: whoever `forgeableBy` names could have forged its batches. */
+  keySets: AuditedKeySet[];
   aggregator: string;
   organisations: number;
   entries: number;
@@ -72,14 +87,46 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   const failures: string[] = [];
   const fail = (m: string) => failures.push(m);
 
-  const keys = (await get<{ aggregator: string; batchUpdate: Groth16VerificationKey; genesisRoot: string; config: string }>('/v1/keys')).body;
+  const keys = (await get<{ aggregator: string; genesisRoot: string; config: string; history: Array<{ fromSequence: number; keySetHash: string; mode: KeyMode }> }>('/v1/keys')).body;
   const aggregator = opts.aggregator ?? keys.aggregator;
   if (keys.aggregator !== aggregator) fail(`the server names aggregator ${keys.aggregator}, expected ${aggregator}`);
   const aggKey = publicKeyFromDid(aggregator);
-  const vkey = opts.batchVerificationKey ?? keys.batchUpdate;
   const checkSig = (what: string, type: string, s: Signed<unknown>) => {
     if (s.signer !== aggregator || !verifyStrict(fromHex(s.signature), signingBytes(type, s.body), aggKey)) fail(`${what}: signature by the aggregator does not verify`);
   };
+
+  // 0. Key sets: each document signed by the aggregator, its keys hashing to its key set.
+  const keySets: AuditedKeySet[] = [];
+  const batchKeys = new Map<string, { vkey: Groth16VerificationKey; mode: KeyMode }>();
+  let previousFrom = 0;
+  for (const h of Array.isArray(keys.history) ? keys.history : []) {
+    const r = await get<{ document: Signed<{ aggregator: string; keySetHash: string; descriptor: unknown; verificationKeys: Record<string, Groth16VerificationKey>; fromSequence: number }> }>(`/v1/keys/${encodeURIComponent(String(h.keySetHash))}`);
+    if (r.status !== 200 || !r.body?.document?.body) {
+      fail(`key set ${String(h.keySetHash).slice(0, 12)}: its document is missing`);
+      continue;
+    }
+    const doc = r.body.document;
+    checkSig(`key set ${h.keySetHash.slice(0, 12)}`, 'key-document', doc);
+    let descriptor: KeySetDescriptor | undefined;
+    try {
+      descriptor = parseKeySetDescriptor(doc.body.descriptor);
+    } catch (e) {
+      fail(`key set ${h.keySetHash.slice(0, 12)}: malformed descriptor (${(e as Error).message})`);
+    }
+    if (!descriptor) continue;
+    if (keySetHash(descriptor) !== h.keySetHash || doc.body.keySetHash !== h.keySetHash) fail(`key set ${h.keySetHash.slice(0, 12)}: its descriptor does not hash to it`);
+    if (doc.body.fromSequence !== h.fromSequence || h.fromSequence <= previousFrom || (previousFrom === 0 && h.fromSequence !== 1)) fail(`key set ${h.keySetHash.slice(0, 12)}: the schedule is not increasing from checkpoint 1`);
+    if (descriptor.mode !== h.mode) fail(`key set ${h.keySetHash.slice(0, 12)}: the schedule names another mode than its descriptor`);
+    for (const [name, c] of Object.entries(descriptor.circuits)) {
+      if (vkeyHash(doc.body.verificationKeys?.[name]) !== c.vkey) fail(`key set ${h.keySetHash.slice(0, 12)}: the ${name} verification key does not hash to the descriptor's`);
+    }
+    previousFrom = h.fromSequence;
+    batchKeys.set(h.keySetHash, { vkey: opts.batchVerificationKey ?? doc.body.verificationKeys['batch-update']!, mode: descriptor.mode });
+    keySets.push({ keySetHash: h.keySetHash, mode: descriptor.mode, fromSequence: h.fromSequence, forgeableBy: FORGEABLE_BY[descriptor.mode] });
+  }
+  if (keySets.length === 0) fail('the aggregator publishes no key set');
+  const keySetAt = (seq: number) => [...keySets].reverse().find((k) => k.fromSequence <= seq);
+  log(`key sets: ${keySets.map((k) => `${k.mode} from checkpoint ${k.fromSequence}`).join(', ') || 'none'}`);
 
   // 1. Registry.
   const orgs = (await get<Array<{ did: string; index: number }>>('/v1/orgs')).body;
@@ -146,7 +193,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   const latest = await get<Signed<{ sequence: number }>>('/v1/checkpoints/latest');
   const announced = latest.status === 200 ? latest.body.body.sequence : 0;
   for (; ; seq++) {
-    const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string }> }>(`/v1/batches/${seq}`);
+    const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string; keySetHash: string; keyMode: KeyMode }> }>(`/v1/batches/${seq}`);
     if (r.status === 404) break;
     const b = r.body;
     checkSig(`checkpoint ${seq}`, 'checkpoint', b.checkpoint);
@@ -161,9 +208,12 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     if (oldChain !== chainBefore.toString() || newChain !== chain.toString()) fail(`batch ${seq}: its chain is not the chain of log entries [${b.fromIndex}, ${b.toIndex})`);
     if (batchPolicy !== ph || b.checkpoint.body.policyHash !== ph) fail(`batch ${seq}: another policy`);
     if (b.checkpoint.body.stateRoot !== newRoot || b.checkpoint.body.chain !== newChain || b.checkpoint.body.logSize !== b.toIndex || b.checkpoint.body.sequence !== seq) fail(`checkpoint ${seq}: does not match its batch`);
+    const inForce = keySetAt(seq);
+    if (!inForce || b.checkpoint.body.keySetHash !== inForce.keySetHash || b.checkpoint.body.keyMode !== inForce.mode) fail(`checkpoint ${seq}: names another key set than the schedule's`);
+    const vkey = batchKeys.get(b.checkpoint.body.keySetHash)?.vkey;
     let valid = false;
     try {
-      valid = await verifyGroth16(vkey, b.publicSignals, b.proof as never);
+      valid = vkey !== undefined && (await verifyGroth16(vkey, b.publicSignals, b.proof as never));
     } catch {
       valid = false;
     }
@@ -173,5 +223,5 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     count('batches', seq, Math.max(seq, announced));
   }
   log(`batches: ${seq - 1} checked, ${next} entries proven`);
-  return { ok: failures.length === 0, aggregator, organisations: orgs.length, entries: entries.length, submissions: submissions.size, batches: seq - 1, provenEntries: next, failures };
+  return { ok: failures.length === 0, aggregator, organisations: orgs.length, entries: entries.length, submissions: submissions.size, batches: seq - 1, provenEntries: next, keySets, failures };
 }

@@ -58,6 +58,8 @@ export async function auditCommand(url: string, o: AuditCommandOptions): Promise
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(`aggregator ${report.aggregator}: ${report.organisations} organisations, ${report.entries} entries in ${report.submissions} submissions, ${report.batches} batches proving ${report.provenEntries} entries`);
+    const who = { anyone: 'ANYONE could forge its proofs (development keys)', operator: "its operator could forge proofs (local keys)", 'colluding-participants': 'only all participants of a ceremony phase together could forge proofs' } as const;
+    for (const k of report.keySets) console.log(`key set ${k.keySetHash.slice(0, 16)}... (${k.mode}) from checkpoint ${k.fromSequence}: ${who[k.forgeableBy]}`);
     for (const f of report.failures) console.log(`FAIL ${f}`);
     console.log(report.ok ? 'audit passed' : `audit failed: ${report.failures.length} problem(s)`);
   }

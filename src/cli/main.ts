@@ -31,8 +31,9 @@ program
   .description('run the aggregator on the embedded store (configuration: environment variables, see README)')
   .action(async () => {
     const config = loadConfig();
-    // First start: build the configuration's circuits and development keys (about 100 s for production).
-    await ensureArtifacts(config.circuits, { update: false, onProgress: (m) => jsonLogger({ msg: 'setup', detail: m }) });
+    // First start: compile the configuration's circuits (about 60 s for production), and the
+    // development keys only when they were asked for.
+    await ensureArtifacts(config.circuits, { update: false, devKeys: config.insecureDevKeys, onProgress: (m) => jsonLogger({ level: 'info', msg: 'setup', detail: m }) });
     const svc = await startService(config);
     let stopping = false;
     const stop = async (signal: string) => {
@@ -116,20 +117,45 @@ program
   .option('--min-records <n>', 'least number of records', integer)
   .option('--min-orgs <n>', 'least number of distinct organisations', integer)
   .option('--max-age <seconds>', 'oldest checkpoint accepted', integer, 86_400)
+  .option('--require-ceremony', 'accept only keys from a ceremony with a published phase 1 (default: local or ceremony keys)')
+  .option('--allow-insecure-keys', 'accept development keys, which anyone can forge proofs with (tests and demos only)')
+  .option('--key-document <file>', "the aggregator's signed key document (GET /v1/keys, its document), repeatable", (v: string, acc: string[] = []) => [...acc, v])
+  .option('--trusted-key-set <hash>', 'accept only these key sets (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+  .option('--trusted-ptau-hash <blake2b>', 'a phase-1 file to accept for ceremony keys besides the published ones (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .option('--json', 'print the result as JSON')
-  .action(async (file: string, o: { aggregator: string[]; agent: string; minScore: number; nonce: string; audience: string; minRecords?: number; minOrgs?: number; maxAge: number; json?: boolean }) => {
+  .action(async (file: string, o: { aggregator: string[]; agent: string; minScore: number; nonce: string; audience: string; minRecords?: number; minOrgs?: number; maxAge: number; requireCeremony?: boolean; allowInsecureKeys?: boolean; keyDocument?: string[]; trustedKeySet?: string[]; trustedPtauHash?: string[]; json?: boolean }) => {
     const { readFile } = await import('node:fs/promises');
     const { createVerifier } = await import('../verifier/presentation.ts');
-    let presentation: unknown;
+    const readJson = async (path: string, what: string) => {
+      try {
+        return JSON.parse(await readFile(path, 'utf8')) as unknown;
+      } catch (e) {
+        throw new Error(`${path}: ${e instanceof SyntaxError ? `not ${what} (invalid JSON)` : (e as Error).message}`);
+      }
+    };
+    const presentation = await readJson(file, 'a presentation');
+    const keyDocuments = await Promise.all((o.keyDocument ?? []).map(async (f) => {
+      const d = (await readJson(f, 'a key document')) as { document?: unknown };
+      return d && typeof d === 'object' && 'document' in d ? d.document : d;
+    }));
+    let verifier;
     try {
-      presentation = JSON.parse(await readFile(file, 'utf8'));
+      verifier = createVerifier({
+        aggregatorKeys: o.aggregator,
+        keyDocuments,
+        allowInsecureKeys: o.allowInsecureKeys === true,
+        ...(o.requireCeremony ? { requireKeyMode: 'ceremony' as const } : {}),
+        ...(o.trustedKeySet ? { trustedKeySets: o.trustedKeySet } : {}),
+        ...(o.trustedPtauHash ? { trustedPtauHashes: o.trustedPtauHash } : {}),
+      });
     } catch (e) {
-      throw new Error(`${file}: ${e instanceof SyntaxError ? 'not a presentation (invalid JSON)' : (e as Error).message}`);
+      throw new UsageError((e as Error).message);
     }
-    const result = await createVerifier({ aggregatorKeys: o.aggregator }).verifyPresentation(presentation as never, {
+    const result = await verifier.verifyPresentation(presentation, {
       agent: o.agent, minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs, context: { nonce: o.nonce, audience: o.audience }, maxAgeS: o.maxAge,
     });
-    console.log(o.json ? JSON.stringify(result, null, 2) : result.ok ? `valid: score >= ${result.provenMinScore} (${result.tier})` : `invalid: ${result.reason}`);
+    const keys = result.keyMode ? ` [${result.keyMode} keys${result.keyMode === 'dev' ? ': INSECURE, anyone can forge' : result.keyMode === 'local' ? ': the aggregator operator could forge' : ''}]` : '';
+    console.log(o.json ? JSON.stringify(result, null, 2) : result.ok ? `valid: score >= ${result.provenMinScore} (${result.tier})${keys}` : `invalid: ${result.reason}${keys}`);
     process.exit(result.ok ? 0 : 1);
   });
 

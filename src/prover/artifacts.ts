@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSections, viewOf } from '../crypto/binfile.ts';
+import { descriptorOfManifest, keySetHash, type KeySetDescriptor } from '../crypto/key-set.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MANIFEST_PATH = join(PROJECT_ROOT, 'artifacts', 'manifest.json');
@@ -36,6 +37,8 @@ export interface CircuitEntry {
 
 export interface ConfigurationEntry {
   mode: 'dev' | 'ceremony';
+  /** The hash of the key set these keys form (src/crypto/key-set.ts). */
+  keySetHash?: string;
   /** Development keys only: the public seed they are derived from. */
   seed?: string;
   /** Ceremony keys only: the powers-of-tau file's blake2b-512 and power. */
@@ -176,4 +179,62 @@ export async function loadCircuitArtifacts(config: string, circuit: string, opts
     process.emitWarning(`zktrust: ${config} circuits use INSECURE development keys (public seed): proofs can be forged; never use them in production`);
   }
   return { config, circuit, mode: conf.mode, entry, wasmPath: paths.wasm, zkeyPath: paths.zkey, vkey: JSON.parse(await readFile(paths.vkey, 'utf8')) };
+}
+
+/** A configuration's compiled circuit files, checked against the manifest (keys apart). */
+export interface CompiledCircuitFiles {
+  r1csPath: string;
+  wasmPath: string;
+  /** sha256 of the r1cs. */
+  r1cs: string;
+  constraints: number;
+}
+
+/**
+ * The compiled circuits of a configuration: sources, r1cs and wasm as the manifest records
+ * them. The keys are a separate matter (a key set, src/keys).
+ * @throws ArtifactError naming the file that is missing or differs.
+ */
+export function compiledCircuits(config: string, opts: { root?: string; manifest?: Manifest } = {}): Record<string, CompiledCircuitFiles> {
+  const root = opts.root ?? PROJECT_ROOT;
+  const manifest = opts.manifest ?? readManifest(join(root, 'artifacts', 'manifest.json'));
+  const conf = manifest.configurations[config];
+  if (!conf) throw new ArtifactError(`artifacts/manifest.json has no configuration ${config}: run npm run setup -- --config ${config}`);
+  const out: Record<string, CompiledCircuitFiles> = {};
+  for (const [circuit, entry] of Object.entries(conf.circuits)) {
+    for (const [file, want] of Object.entries(entry.sources)) {
+      const abs = join(root, file);
+      if (!existsSync(abs) || sha256File(abs) !== want) throw new ArtifactError(`${file} differs from the manifest (sources of ${config}/${circuit})`);
+    }
+    const paths = artifactPaths(config, circuit, root);
+    for (const k of ['r1cs', 'wasm'] as const) {
+      if (!existsSync(paths[k])) throw new ArtifactError(`${relative(root, paths[k])} is missing: run npm run setup -- --config ${config}`);
+      if (sha256File(paths[k]) !== entry[k]) throw new ArtifactError(`${relative(root, paths[k])} differs from its sha256 in artifacts/manifest.json`);
+    }
+    out[circuit] = { r1csPath: paths.r1cs, wasmPath: paths.wasm, r1cs: entry.r1cs, constraints: entry.constraints };
+  }
+  return out;
+}
+
+/**
+ * The key set descriptor of the keys the manifest records for a configuration (development
+ * keys, or a ceremony's recorded in the manifest), with the committed verification keys.
+ * @throws ArtifactError if the configuration is missing or a verification key is unreadable.
+ */
+export function manifestKeySet(config: string, policyHash: string, opts: { root?: string; manifest?: Manifest } = {}): { descriptor: KeySetDescriptor; hash: string; verificationKeys: Record<string, unknown> } {
+  const root = opts.root ?? PROJECT_ROOT;
+  const manifest = opts.manifest ?? readManifest(join(root, 'artifacts', 'manifest.json'));
+  const conf = manifest.configurations[config];
+  if (!conf) throw new ArtifactError(`artifacts/manifest.json has no configuration ${config}`);
+  const verificationKeys: Record<string, unknown> = {};
+  for (const circuit of Object.keys(conf.circuits)) verificationKeys[circuit] = JSON.parse(readFileSync(artifactPaths(config, circuit, root).vkey, 'utf8')) as unknown;
+  let descriptor: KeySetDescriptor;
+  try {
+    descriptor = descriptorOfManifest(config, conf, verificationKeys, policyHash);
+  } catch (e) {
+    throw new ArtifactError(`artifacts/manifest.json, configuration ${config}: ${(e as Error).message}`);
+  }
+  const hash = keySetHash(descriptor);
+  if (conf.keySetHash !== undefined && conf.keySetHash !== hash) throw new ArtifactError(`artifacts/manifest.json: the key set hash of ${config} is not the hash of its keys`);
+  return { descriptor, hash, verificationKeys };
 }

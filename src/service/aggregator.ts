@@ -20,11 +20,15 @@ import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { contextHash } from '../crypto/context.ts';
 import { assertValidPublicKey, publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { FORGEABLE_BY, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
-import { loadCircuitArtifacts, type LoadedCircuit } from '../prover/artifacts.ts';
+import type { KeySet } from '../keys/key-set-dir.ts';
+import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
+import { compiledCircuits } from '../prover/artifacts.ts';
 import { loadAddon } from '../native/addon.ts';
 import { ProverProcess } from '../prover/prover-process.ts';
+import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
@@ -56,6 +60,10 @@ export interface AggregatorConfig {
   expectedMsPerRecord: number;
   /** Snapshot the proven state every this many batches (and at shutdown); 0: never. */
   snapshotEveryBatches: number;
+  /** Prove with the public-seed development keys (ZKTRUST_INSECURE_DEV_KEYS=1): tests and demos only. */
+  insecureDevKeys: boolean;
+  /** A key set directory to prove with (ZKTRUST_KEY_SET); otherwise local keys are made on first start. */
+  keySetDir?: string;
 }
 
 interface OrgRecord {
@@ -109,6 +117,9 @@ export interface CheckpointBody {
   logSize: number;
   policyHash: string;
   time: number;
+  /** The key set the batch was proven under (src/crypto/key-set.ts), and its mode. */
+  keySetHash: string;
+  keyMode: KeyMode;
 }
 
 export interface StoredBatch {
@@ -121,7 +132,7 @@ export interface StoredBatch {
 }
 
 export interface Presentation {
-  version: 1;
+  version: 2;
   circuit: 'threshold';
   config: string;
   agent: string;
@@ -129,6 +140,37 @@ export interface Presentation {
   publicSignals: string[];
   context: { nonce: string; audience: string; expiry: number };
   checkpoint: Signed<CheckpointBody>;
+  /** The key set the checkpoint names (its hash is the checkpoint's keySetHash) and its threshold verification key. */
+  keySet: KeySetDescriptor;
+  verificationKey: Groth16VerificationKey;
+}
+
+/** GET /v1/keys: a key set as verifiers and auditors need it, with the aggregator's signed document. */
+export interface KeyView {
+  aggregator: string;
+  config: string;
+  genesisRoot: string;
+  mode: KeyMode;
+  keySetHash: string;
+  forgeableBy: ForgeableBy;
+  fromSequence: number;
+  phase1: KeySetDescriptor['phase1'];
+  policyHash: string;
+  /** Per circuit: its verification key, and its r1cs hash, verification key hash and contribution hashes. */
+  circuits: Record<string, { vkey: Groth16VerificationKey; vkeyHash: string; r1cs: string; contributions: string[] }>;
+  history: ScheduledKeySet[];
+  document: Signed<KeyDocumentBody>;
+  transcript?: unknown;
+}
+
+/** What the aggregator signs about one of its key sets (GET /v1/keys). */
+export interface KeyDocumentBody {
+  aggregator: string;
+  keySetHash: string;
+  descriptor: KeySetDescriptor;
+  verificationKeys: Record<string, Groth16VerificationKey>;
+  /** The first checkpoint proven under it. */
+  fromSequence: number;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -162,11 +204,12 @@ export class Aggregator {
   private readonly signer: (message: Uint8Array) => Uint8Array;
   private appending = false;
   private readonly policyHash = policyHash(POLICY_V1);
-  private readonly batchCircuit: LoadedCircuit;
-  private readonly thresholdCircuit: LoadedCircuit;
-  private batchProver?: ProverProcess;
+  private keys!: KeyRing;
+  // Two provers per key set in use (batches, presentations), so that a presentation never
+  // waits for a batch proof.
+  private readonly provers = new Map<string, { batch: Promise<ProverProcess>; threshold: Promise<ProverProcess> }>();
+  private proversEnabled = false;
   private commitments?: CommitmentChecker;
-  private thresholdProver?: ProverProcess;
   private proven = 0;
   private sequence = 0;
   private latest?: Signed<CheckpointBody>;
@@ -186,7 +229,7 @@ export class Aggregator {
   /** Counters for /metrics. */
   readonly metrics = { recordsAccepted: 0, logWrites: 0, submissionsRejected: 0, batchesProven: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
-  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, batchCircuit: LoadedCircuit, thresholdCircuit: LoadedCircuit, logger?: (entry: Record<string, unknown>) => void) {
+  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, logger?: (entry: Record<string, unknown>) => void) {
     this.config = config;
     this.logger = logger ?? (() => {});
     this.snapshots = new SnapshotDir(join(config.dataDir, 'snapshots'));
@@ -195,25 +238,39 @@ export class Aggregator {
     this.did = didFromPublicKey(publicKeyOf(secretKey));
     this.working = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
     this.committed = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-    this.batchCircuit = batchCircuit;
-    this.thresholdCircuit = thresholdCircuit;
   }
 
   /**
-   * Opens the data directory (creating the aggregator key on first use), checks the circuit
-   * artifacts against the manifest, replays the state and starts the provers.
+   * Opens the data directory (creating the aggregator key on first use), checks the compiled
+   * circuits against the manifest, opens the key sets (making local keys on first start,
+   * src/keys/key-ring.ts), replays the state and starts the provers.
    * @throws ZkTrustError('internal') if the replayed state does not reach the last checkpoint.
    */
-  static async open(config: AggregatorConfig, opts: { startProvers?: boolean; log?: (entry: Record<string, unknown>) => void } = {}): Promise<Aggregator> {
+  static async open(
+    config: AggregatorConfig,
+    opts: { startProvers?: boolean; log?: (entry: Record<string, unknown>) => void; onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void } = {},
+  ): Promise<Aggregator> {
     await mkdir(config.dataDir, { recursive: true });
     const keyPath = join(config.dataDir, 'aggregator.key');
     if (!existsSync(keyPath)) await writeFile(keyPath, hex(randomBytes(32)) + '\n', { mode: 0o600, flag: 'wx' });
     const secretKey = Uint8Array.from(Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'hex'));
-    const batchCircuit = await loadCircuitArtifacts(config.circuits, 'batch-update');
-    const thresholdCircuit = await loadCircuitArtifacts(config.circuits, 'threshold');
+    const circuits = compiledCircuits(config.circuits);
     const store = await Store.open(join(config.dataDir, 'db'));
-    const agg = new Aggregator(config, store, secretKey, batchCircuit, thresholdCircuit, opts.log);
+    const agg = new Aggregator(config, store, secretKey, opts.log);
     try {
+      const last = await store.last<StoredBatch>('batches');
+      agg.keys = await KeyRing.open({
+        store,
+        dataDir: config.dataDir,
+        config: config.circuits,
+        policyHash: agg.policyHash.toString(),
+        circuits,
+        insecureDevKeys: config.insecureDevKeys,
+        keySetDir: config.keySetDir,
+        latestSequence: last?.[1].sequence ?? 0,
+        log: agg.logger,
+        onKeyProgress: opts.onKeyProgress,
+      });
       await agg.recover();
       agg.commitments = await CommitmentChecker.start((reason) => agg.logger({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
       if (opts.startProvers !== false) await agg.startProvers();
@@ -227,14 +284,40 @@ export class Aggregator {
   private async startProvers(): Promise<void> {
     // Build the native multiexponentiation once here, not in both children at once.
     await loadAddon('msm-bn254');
-    this.batchProver = await ProverProcess.start([
-      { circuit: 'batch-update', wasmPath: this.batchCircuit.wasmPath, zkeyPath: this.batchCircuit.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS },
-    ]);
-    this.thresholdProver = await ProverProcess.start([
-      { circuit: 'threshold', wasmPath: this.thresholdCircuit.wasmPath, zkeyPath: this.thresholdCircuit.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS },
-    ]);
-    const reason = this.batchProver.msmFallback ?? this.thresholdProver.msmFallback;
+    this.proversEnabled = true;
+    const next = this.keys.at(this.sequence + 1);
+    const { batch, threshold } = this.proversFor(next);
+    const [b, t] = await Promise.all([batch, threshold]);
+    if (this.latest && this.latest.body.keySetHash !== next.hash) await this.proversFor(this.keys.at(this.sequence)).threshold;
+    const reason = b.msmFallback ?? t.msmFallback;
     if (reason) this.logger({ msg: 'native multiexponentiation unavailable; proofs use WebAssembly only', reason });
+  }
+
+  /** The provers of a key set, started on first use. */
+  private proversFor(set: KeySet): { batch: Promise<ProverProcess>; threshold: Promise<ProverProcess> } {
+    let p = this.provers.get(set.hash);
+    if (!p) {
+      if (!this.proversEnabled) throw new ZkTrustError('unavailable', 'the provers are not running');
+      const start = (circuit: string, publicNames: readonly string[]) => {
+        const started = ProverProcess.start([{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }]);
+        // A prover that fails to start is started again on next use.
+        started.catch(() => this.provers.delete(set.hash));
+        return started;
+      };
+      p = { batch: start('batch-update', BATCH_PUBLIC_SIGNALS), threshold: start('threshold', THRESHOLD_PUBLIC_SIGNALS) };
+      this.provers.set(set.hash, p);
+    }
+    return p;
+  }
+
+  /** Stops the provers of key sets that no batch or presentation will use again. */
+  private async retireProvers(): Promise<void> {
+    const keep = new Set([this.keys.at(this.sequence + 1).hash, ...(this.latest ? [this.latest.body.keySetHash] : [])]);
+    for (const [hash, p] of this.provers) {
+      if (keep.has(hash)) continue;
+      this.provers.delete(hash);
+      await Promise.all([p.batch, p.threshold].map((x) => x.then((pp) => pp.close(), () => undefined)));
+    }
   }
 
   private signed<T>(type: string, body: T): Signed<T> {
@@ -261,6 +344,7 @@ export class Aggregator {
     let replayed = 0;
     for await (const [, b] of this.store.range<StoredBatch>('batches', { gt: numKey(this.sequence) })) {
       if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
+      if (b.checkpoint.body.keySetHash !== this.keys.at(b.sequence).hash) throw new ZkTrustError('internal', `checkpoint ${b.sequence} names another key set than the schedule`);
       const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
       buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
       if (BigInt(b.checkpoint.body.stateRoot) !== this.committed.root) throw new ZkTrustError('internal', `replayed state does not reach checkpoint ${b.sequence}`);
@@ -680,10 +764,16 @@ export class Aggregator {
     const applied = await this.appliedEntries(from, to);
     const t0 = performance.now();
     const input = buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
-    const { proof, publicSignals, named } = await this.batchProver!.prove('batch-update', input.input);
-    if (named.newRoot !== input.public.newRoot || named.oldRoot !== this.committed.root) throw new Error('batch proof does not continue the committed state');
     const sequence = this.sequence + 1;
-    const checkpoint = this.signed('checkpoint', {
+    const keySet = this.keys.at(sequence);
+    const prover = await this.proversFor(keySet).batch;
+    const { proof, publicSignals, named } = await prover.prove('batch-update', input.input);
+    if (named.newRoot !== input.public.newRoot || named.oldRoot !== this.committed.root) throw new Error('batch proof does not continue the committed state');
+    // Sign only what verifies under the key set the checkpoint names, and only if that key
+    // set is still the one in force (a rotation may have been scheduled meanwhile).
+    if (!(await verifyGroth16(keySet.verificationKeys['batch-update']!, publicSignals, proof as never))) throw new Error('the batch proof does not verify');
+    if (this.keys.at(sequence).hash !== keySet.hash) throw new Error('the key set changed while the batch was proven');
+    const checkpoint = this.signed<CheckpointBody>('checkpoint', {
       sequence,
       config: this.config.circuits,
       stateRoot: named.newRoot!.toString(),
@@ -691,14 +781,18 @@ export class Aggregator {
       logSize: to,
       policyHash: this.policyHash.toString(),
       time: Date.now(),
+      keySetHash: keySet.hash,
+      keyMode: keySet.descriptor.mode,
     });
     const stored: StoredBatch = { sequence, fromIndex: from, toIndex: to, proof, publicSignals, checkpoint };
     await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
     buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
     this.proven = to;
     this.sequence = sequence;
+    const rotated = this.latest?.body.keySetHash !== checkpoint.body.keySetHash;
     this.latest = checkpoint;
     this.presentationCache.clear();
+    if (rotated) await this.retireProvers();
     if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
     this.metrics.batchProveMs += performance.now() - t0;
@@ -782,35 +876,82 @@ export class Aggregator {
       return hit;
     }
     const checkpoint = this.latest;
+    const keySet = this.keys.byHash(checkpoint.body.keySetHash);
+    if (!keySet) throw new ZkTrustError('internal', 'the latest checkpoint names an unknown key set');
+    if (keySet.descriptor.mode === 'dev' && !this.config.insecureDevKeys) {
+      // Never serve forgeable proofs: wait for the first checkpoint under this service's own keys.
+      throw new ZkTrustError('unavailable', 'the latest checkpoint is under development keys; presentations resume after the next batch');
+    }
     const { input: circuitInput } = buildThresholdInput(
       this.committed,
       { agent: agentField, minScore: BigInt(minScore), minRecords: BigInt(minRecords), minOrgs: BigInt(minOrgs), contextHash: ctxHash },
       this.policyHash,
     );
-    const { proof, publicSignals } = await this.thresholdProver!.prove('threshold', circuitInput);
-    const presentation: Presentation = { version: 1, circuit: 'threshold', config: this.config.circuits, agent, proof, publicSignals, context, checkpoint };
+    const { proof, publicSignals } = await (await this.proversFor(keySet).threshold).prove('threshold', circuitInput);
+    const presentation: Presentation = {
+      version: 2, circuit: 'threshold', config: this.config.circuits, agent, proof, publicSignals, context, checkpoint,
+      keySet: keySet.descriptor, verificationKey: keySet.verificationKeys.threshold!,
+    };
     if (this.presentationCache.size > 10_000) this.presentationCache.clear();
     this.presentationCache.set(key, presentation);
     this.metrics.presentations++;
     return presentation;
   }
 
-  /** Verification keys of this aggregator's circuits, for verifiers. */
-  verificationKeys(): { config: string; batchUpdate: unknown; threshold: unknown; genesisRoot: string } {
+  // ---- keys ----
+
+  /** The genesis root of the state (audit starts from it). */
+  genesisRoot(): string {
+    return genesisRoot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }).toString();
+  }
+
+  /** Every key set of this deployment with the checkpoint it takes effect from, oldest first. */
+  keyHistory(): ScheduledKeySet[] {
+    return this.keys.history();
+  }
+
+  /**
+   * The aggregator's signed document of a key set (by default the one in force for the next
+   * batch): its descriptor, verification keys and first checkpoint.
+   * @throws ZkTrustError not_found for a key set this aggregator never used.
+   */
+  keyDocument(hash?: string): KeyView {
+    const set = hash === undefined ? this.keys.at(this.sequence + 1) : this.keys.byHash(hash);
+    const fromSequence = set && this.keys.fromSequenceOf(set.hash);
+    if (!set || fromSequence === undefined) throw new ZkTrustError('not_found', 'no such key set');
+    const d = set.descriptor;
     return {
-      config: this.config.circuits,
-      batchUpdate: this.batchCircuit.vkey,
-      threshold: this.thresholdCircuit.vkey,
-      genesisRoot: genesisRoot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }).toString(),
+      aggregator: this.did,
+      config: d.config,
+      genesisRoot: this.genesisRoot(),
+      mode: d.mode,
+      keySetHash: set.hash,
+      forgeableBy: FORGEABLE_BY[d.mode],
+      fromSequence,
+      phase1: d.phase1,
+      policyHash: d.policyHash,
+      circuits: Object.fromEntries(Object.entries(d.circuits).map(([name, c]) => [name, { vkey: set.verificationKeys[name]!, vkeyHash: c.vkey, r1cs: c.r1cs, contributions: c.contributions }])),
+      history: this.keys.history(),
+      document: this.signed<KeyDocumentBody>('key-document', { aggregator: this.did, keySetHash: set.hash, descriptor: d, verificationKeys: set.verificationKeys, fromSequence }),
+      ...(set.transcript !== undefined ? { transcript: set.transcript } : {}),
     };
+  }
+
+  /** The proving key file of a circuit of a key set (public: provers and auditors use it). */
+  provingKeyPath(hash: string, circuit: string): string {
+    const path = this.keys.byHash(hash)?.zkeyPaths[circuit];
+    if (!path) throw new ZkTrustError('not_found', 'no such key set or circuit');
+    return path;
   }
 
   /** Stops the sequencer and the provers, snapshots the proven state and closes the store. */
   async close(): Promise<void> {
     this.running = false;
     this.wake?.();
-    await this.batchProver?.close();
-    await this.thresholdProver?.close();
+    this.proversEnabled = false;
+    const provers = [...this.provers.values()];
+    this.provers.clear();
+    await Promise.all(provers.flatMap((p) => [p.batch, p.threshold]).map((x) => x.then((pp) => pp.close(), () => undefined)));
     await this.commitments?.close();
     await this.loop?.catch(() => undefined);
     await this.snapshotWrite;

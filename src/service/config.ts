@@ -28,7 +28,16 @@ export const SETTINGS = [
   'HOST', 'PORT', 'ZKTRUST_DATA_DIR', 'ZKTRUST_CIRCUITS', 'ZKTRUST_BATCH_MAX_WAIT_MS', 'ZKTRUST_RECEIPT_DEADLINE_MS',
   'ZKTRUST_TIMESTAMP_WINDOW_MS', 'ZKTRUST_MAX_RECORDS', 'ZKTRUST_CHALLENGE_TTL_MS', 'ZKTRUST_MAX_CONTEXT_LIFETIME_S',
   'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_SNAPSHOT_EVERY', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
+  'ZKTRUST_INSECURE_DEV_KEYS', 'ZKTRUST_KEY_SET',
 ] as const;
+
+/** A flag that must be spelled exactly: unset, '0' or '1'. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`${name} must be 1 or 0, got ${v}`);
+}
 
 /**
  * Settings from the JSON file named by ZKTRUST_CONFIG (keys as in SETTINGS, values strings or
@@ -83,5 +92,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Servic
     bodyLimit: num(env, 'ZKTRUST_BODY_LIMIT', 1_048_576),
     ratePerSecond: num(env, 'ZKTRUST_RATE_PER_SECOND', 100),
     burst: num(env, 'ZKTRUST_RATE_BURST', 200),
+    // Development keys have public secrets: only by explicit opt-in (tests, demo).
+    insecureDevKeys: flag(env, 'ZKTRUST_INSECURE_DEV_KEYS'),
+    keySetDir: env.ZKTRUST_KEY_SET || undefined,
   };
 }

@@ -52,7 +52,7 @@ export interface LogEntry {
 }
 
 /** The storage format this code reads and writes (meta/format). */
-export const LEDGER_FORMAT = 2;
+export const LEDGER_FORMAT = 3;
 
 /** The id of a submission: its organisation and nonce. */
 export const submissionId = (org: string, nonce: string) => `${org}/${nonce}`;

@@ -33,7 +33,17 @@ async function adminTokenOf(config: ServiceConfig): Promise<string> {
 
 /** Starts the aggregator and its HTTP server; resolves once it listens. */
 export async function startService(config: ServiceConfig, log: Logger = jsonLogger): Promise<RunningService> {
-  const aggregator = await Aggregator.open(config, { log });
+  // Key generation reports each phase at every quarter.
+  const shown = new Map<string, number>();
+  const onKeyProgress = (circuit: string, phase: string, done: number, total: number) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    const key = `${circuit} ${phase}`;
+    if (pct < (shown.get(key) ?? -25) + 25 && pct !== 100) return;
+    if (shown.get(key) === 100) return;
+    shown.set(key, pct);
+    log({ level: 'info', msg: 'making local keys', circuit, phase, percent: pct });
+  };
+  const aggregator = await Aggregator.open(config, { log, onKeyProgress });
   aggregator.start();
   const adminToken = await adminTokenOf(config);
   const app = createApp(aggregator, { adminToken, bodyLimit: config.bodyLimit, ratePerSecond: config.ratePerSecond, burst: config.burst, log });
@@ -44,7 +54,8 @@ export async function startService(config: ServiceConfig, log: Logger = jsonLogg
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;
-  log({ msg: 'listening', url, aggregator: aggregator.did, circuits: config.circuits, dataDir: config.dataDir, commitmentCheck: aggregator.commitmentEngine });
+  const keys = aggregator.keyDocument();
+  log({ level: keys.mode === 'dev' ? 'warn' : 'info', msg: 'listening', url, aggregator: aggregator.did, circuits: config.circuits, dataDir: config.dataDir, commitmentCheck: aggregator.commitmentEngine, keyMode: keys.mode, keySetHash: keys.keySetHash, forgeableBy: keys.forgeableBy });
   let closing: Promise<void> | undefined;
   return {
     aggregator,

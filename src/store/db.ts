@@ -8,7 +8,7 @@
 import { Level } from 'level';
 
 // 'entries' only to recognise (and refuse) the per-entry layout of storage format 1.
-export const SUBLEVELS = ['meta', 'orgs', 'submissions', 'openings', 'batches', 'entries'] as const;
+export const SUBLEVELS = ['meta', 'orgs', 'submissions', 'openings', 'batches', 'keysets', 'ceremony', 'entries'] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 export type Op = { type: 'put'; sub: SublevelName; key: string; value: unknown } | { type: 'del'; sub: SublevelName; key: string };
@@ -51,6 +51,12 @@ export class Store {
   /** Entries of a sublevel in key order, optionally bounded (gt or gte, lt). */
   async *range<T>(sub: SublevelName, opts: { gt?: string; gte?: string; lt?: string; limit?: number } = {}): AsyncGenerator<[string, T]> {
     for await (const [k, v] of this.subs[sub].iterator({ ...opts })) yield [k, v as T];
+  }
+
+  /** The entry with the largest key of a sublevel, or undefined if it is empty. */
+  async last<T>(sub: SublevelName): Promise<[string, T] | undefined> {
+    for await (const [k, v] of this.subs[sub].iterator({ reverse: true, limit: 1 })) return [k as string, v as T];
+    return undefined;
   }
 
   async close(): Promise<void> {

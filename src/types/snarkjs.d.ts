@@ -31,6 +31,11 @@ declare module 'ffjavascript' {
   export const Scalar: any;
   export const utils: any;
   export const BigBuffer: any;
+  /** ChaCha20 stream generator seeded by eight 32-bit words (snarkjs's hashToG2 and rngs). */
+  export class ChaCha {
+    constructor(seed?: number[]);
+    nextU32(): number;
+  }
 }
 declare module 'circomlibjs' {
   export const buildPoseidon: () => Promise<any>;

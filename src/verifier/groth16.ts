@@ -19,6 +19,7 @@
  * @module
  */
 import { buildBn128 } from 'ffjavascript';
+import { canonicalJson } from '../crypto/canonical.ts';
 import { FIELD_MODULUS, describe } from '../crypto/field.ts';
 
 /** A Groth16 proof in snarkjs's JSON form (decimal strings, projective coordinates). */
@@ -103,12 +104,16 @@ interface PreparedKey {
   ic: Uint8Array[];
   nPublic: number;
 }
-const keyCache = new WeakMap<object, PreparedKey>();
+// Prepared keys by their canonical JSON: presentations carry their own copy of a key, so
+// object identity would never hit. Bounded: the oldest is dropped.
+const keyCache = new Map<string, PreparedKey>();
+const KEY_CACHE_SIZE = 64;
 
 function prepareKey(curve: Curve, vk: Groth16VerificationKey): PreparedKey {
-  const hit = keyCache.get(vk);
-  if (hit) return hit;
   if (typeof vk !== 'object' || vk === null) throw new TypeError('verification key must be an object');
+  const id = canonicalJson(vk);
+  const hit = keyCache.get(id);
+  if (hit) return hit;
   if (vk.protocol !== 'groth16' || vk.curve !== 'bn128') throw new RangeError('verification key must be groth16 over bn128');
   if (!Number.isInteger(vk.nPublic) || !Array.isArray(vk.IC) || vk.IC.length !== vk.nPublic + 1) {
     throw new RangeError('verification key: IC must have nPublic + 1 points');
@@ -121,7 +126,13 @@ function prepareKey(curve: Curve, vk: Groth16VerificationKey): PreparedKey {
     ic: vk.IC.map((p, i) => g1(curve, p, `vk.IC[${i}]`)),
     nPublic: vk.nPublic,
   };
-  keyCache.set(vk, prepared);
+  // A key may come from a presentation: its points must be on their curves, and its G2
+  // points in the prime-order subgroup, before any pairing uses them.
+  if (![prepared.alpha, ...prepared.ic].every((p) => curve.G1.isValid(p)) || ![prepared.beta, prepared.gamma, prepared.delta].every((p) => inG2Subgroup(curve, p))) {
+    throw new RangeError('verification key: a point is not on its curve or not in its group');
+  }
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, prepared);
   return prepared;
 }
 
@@ -138,10 +149,13 @@ function parseProof(curve: Curve, proof: unknown, name: string): ParsedProof | u
   const a = g1(curve, p.pi_a, `${name}.pi_a`);
   const b = g2(curve, p.pi_b, `${name}.pi_b`);
   const c = g1(curve, p.pi_c, `${name}.pi_c`);
-  if (!curve.G1.isValid(a) || !curve.G1.isValid(c) || !curve.G2.isValid(b)) return undefined;
-  // G2 has a large cofactor on BN254: require r * B = O.
-  if (!curve.G2.isZero(curve.G2.timesScalar(b, FIELD_MODULUS))) return undefined;
+  if (!curve.G1.isValid(a) || !curve.G1.isValid(c) || !inG2Subgroup(curve, b)) return undefined;
   return { a, b, c };
+}
+
+/** On the twist and in the prime-order subgroup: G2 has a large cofactor on BN254, so require r * P = O. */
+function inG2Subgroup(curve: Curve, p: Uint8Array): boolean {
+  return curve.G2.isValid(p) && curve.G2.isZero(curve.G2.timesScalar(p, FIELD_MODULUS));
 }
 
 function linearCombination(curve: Curve, key: PreparedKey, scalars: readonly bigint[], constant: bigint): Uint8Array {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuration } from '../../scripts/lib/build-circuits.ts';
-import { deriveDevSecrets, writeInitialZkey } from '../../scripts/lib/dev-zkey.ts';
+import { deriveDevSecrets } from '../../scripts/lib/dev-zkey.ts';
+import { writeZkey } from '../../src/keys/zkey-writer.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
@@ -126,7 +127,7 @@ describe('artifact loader', () => {
   it('refuses a key without a phase-2 contribution even when the manifest lists it', async () => {
     const zkey = join(root, 'build/test/threshold.zkey');
     const original = await readFile(zkey);
-    await writeInitialZkey(join(root, 'build/test/threshold.r1cs'), zkey, deriveDevSecrets('another seed'));
+    await writeZkey(join(root, 'build/test/threshold.r1cs'), zkey, deriveDevSecrets('another seed'));
     expect(zkeyPhase2(new Uint8Array(await readFile(zkey)))).toEqual({ contributions: 0, deltaIsGenerator: true });
     const manifest = readManifest(join(root, 'artifacts/manifest.json'));
     manifest.configurations.test!.circuits.threshold!.zkey = sha256File(zkey);
