@@ -19,6 +19,10 @@
  * Fq2 multiplies by Karatsuba. Both groups are a = 0 curves, so the Jacobian formulas are
  * the same (dbl-2009-l, madd-2007-bl, add-2007-bl). msmAsync runs one job on libuv's thread
  * pool; the caller splits the points between jobs and adds the partial results.
+ *
+ * scaleAsync multiplies many points by one scalar (a phase-2 contribution to a proving key,
+ * src/keys/phase2.ts): fixed 4-bit windows per point and one batched inversion to return
+ * affine points in the same layout.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -49,6 +53,17 @@ static inline void fq_dbl(fq *r, const fq *a) { mont_add(r->v, a->v, a->v, Q); }
 static inline void fq_mul(fq *r, const fq *a, const fq *b) { mont_mul(r->v, a->v, b->v, Q, QINV); }
 static inline void fq_sqr(fq *r, const fq *a) { fq_mul(r, a, a); }
 static const fq FQ_ONE = {ONE_LIMBS};
+/* q - 2: Fermat's little theorem gives a^-1 = a^(q-2). */
+static const u64 Q_MINUS_2[4] = {0x3c208c16d87cfd45ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL};
+/* r = a^-1 (0 for a = 0), by square-and-multiply over the bits of q - 2. */
+static void fq_inv(fq *r, const fq *a) {
+  fq acc = FQ_ONE, base = *a;
+  for (int bit = 0; bit < 254; bit++) {
+    if ((Q_MINUS_2[bit >> 6] >> (bit & 63)) & 1) fq_mul(&acc, &acc, &base);
+    fq_sqr(&base, &base);
+  }
+  *r = acc;
+}
 
 /* Fq2 = Fq[u] / (u^2 + 1), c0 + c1 u, c0 first (ffjavascript's layout). */
 typedef struct { fq c0, c1; } fq2;
@@ -75,6 +90,18 @@ static inline void fq2_mul(fq2 *r, const fq2 *a, const fq2 *b) {
   fq_sub(&sa, &sa, &t0);
   fq_sub(&r->c1, &sa, &t1);
   fq_sub(&r->c0, &t0, &t1);
+}
+/* (c0 + c1 u)^-1 = (c0 - c1 u) / (c0^2 + c1^2), since u^2 = -1. */
+static void fq2_inv(fq2 *r, const fq2 *a) {
+  fq n, t;
+  fq_mul(&n, &a->c0, &a->c0);
+  fq_mul(&t, &a->c1, &a->c1);
+  fq_add(&n, &n, &t);
+  fq_inv(&n, &n);
+  fq_mul(&r->c0, &a->c0, &n);
+  fq_mul(&t, &a->c1, &n);
+  fq zero = {{0, 0, 0, 0}};
+  fq_sub(&r->c1, &zero, &t);
 }
 /* (c0 + c1 u)^2 = (c0 + c1)(c0 - c1) + 2 c0 c1 u. */
 static inline void fq2_sqr(fq2 *r, const fq2 *a) {
@@ -134,6 +161,7 @@ static unsigned window_bits(size_t n) {
 
 typedef struct {
   int group; /* 1 or 2 */
+  int scale; /* 0: msm (one scalar per base, one Jacobian sum); 1: scale (one scalar for all, affine points) */
   uint8_t *bases, *scalars, *out;
   size_t n;
   int ok;
@@ -142,7 +170,8 @@ typedef struct {
   napi_async_work work;
 } job_t;
 
-/* (group, bases, scalars, out): G1 n*64, n*32 and 96 bytes; G2 n*128, n*32 and 192 bytes. */
+/* msm (group, bases, scalars, out): G1 n*64, n*32 and 96 bytes; G2 n*128, n*32 and 192 bytes.
+ * scale (group, bases, scalar, out): bases and out n*64 (G1) or n*128 (G2) bytes, scalar 32 bytes. */
 static int parse_job(napi_env env, napi_callback_info info, job_t *job, napi_value argv[4]) {
   size_t argc = 4, lb, ls, lo;
   int32_t group;
@@ -157,6 +186,15 @@ static int parse_job(napi_env env, napi_callback_info info, job_t *job, napi_val
     return 0;
   }
   const size_t point = group == 1 ? sizeof(g1_affine) : sizeof(g2_affine), jac = group == 1 ? sizeof(g1_jac) : sizeof(g2_jac);
+  if (job->scale) {
+    if (lb % point != 0 || ls != 32 || lo != lb) {
+      napi_throw_range_error(env, NULL, "scale: bases must be whole points, the scalar 32 bytes and out as long as bases");
+      return 0;
+    }
+    job->group = group;
+    job->n = lb / point;
+    return 1;
+  }
   if (lb % point != 0 || ls != lb / point * 32 || lo != jac) {
     napi_throw_range_error(env, NULL, group == 1 ? "G1: bases must be n * 64 bytes, scalars n * 32 bytes and out 96 bytes"
                                                  : "G2: bases must be n * 128 bytes, scalars n * 32 bytes and out 192 bytes");
@@ -168,11 +206,13 @@ static int parse_job(napi_env env, napi_callback_info info, job_t *job, napi_val
 }
 
 static int run(const job_t *job) {
+  if (job->scale) return job->group == 1 ? g1_scale(job->bases, job->scalars, job->n, job->out) : g2_scale(job->bases, job->scalars, job->n, job->out);
   return job->group == 1 ? g1_msm(job->bases, job->scalars, job->n, job->out) : g2_msm(job->bases, job->scalars, job->n, job->out);
 }
 
 static napi_value msm_sync(napi_env env, napi_callback_info info) {
   job_t job;
+  job.scale = 0;
   napi_value argv[4];
   if (!parse_job(env, info, &job, argv)) return NULL;
   if (!run(&job)) napi_throw_error(env, NULL, "msm-bn254: out of memory");
@@ -204,12 +244,13 @@ static void complete(napi_env env, napi_status status, void *data) {
 
 /* msmAsync(group, bases, scalars, out) -> Promise<void>, on the libuv thread pool. The arrays must
  * not change until the promise settles. */
-static napi_value msm_async(napi_env env, napi_callback_info info) {
+static napi_value queue_job(napi_env env, napi_callback_info info, int scale) {
   job_t *job = (job_t *)calloc(1, sizeof(job_t));
   if (!job) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
+  job->scale = scale;
   napi_value argv[4], promise, name;
   if (!parse_job(env, info, job, argv)) {
     free(job);
@@ -230,12 +271,19 @@ static napi_value msm_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+static napi_value msm_async(napi_env env, napi_callback_info info) { return queue_job(env, info, 0); }
+
+/* scaleAsync(group, bases, scalar, out) -> Promise<void>: out[i] = scalar * bases[i], affine,
+ * on the libuv thread pool. The arrays must not change until the promise settles. */
+static napi_value scale_async(napi_env env, napi_callback_info info) { return queue_job(env, info, 1); }
+
 static napi_value init(napi_env env, napi_value exports) {
   mont_init();
   napi_property_descriptor props[] = {
     {"useAsm", NULL, mont_napi_use_asm, NULL, NULL, NULL, napi_default, NULL},
     {"msm", NULL, msm_sync, NULL, NULL, NULL, napi_default, NULL},
     {"msmAsync", NULL, msm_async, NULL, NULL, NULL, napi_default, NULL},
+    {"scaleAsync", NULL, scale_async, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

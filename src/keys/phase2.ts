@@ -21,10 +21,12 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { ChaCha, buildBn128 } from 'ffjavascript';
 import { readSections, viewOf } from '../crypto/binfile.ts';
 import { FIELD_MODULUS, bytesToBigint, mod } from '../crypto/field.ts';
+import { loadAddon } from '../native/addon.ts';
 import { G1_SIZE, G2_SIZE, keyCurve, readGrothHeader, type Curve, type GrothHeader, type Point } from './zkey-file.ts';
 
 let threaded: Promise<Curve> | undefined;
@@ -341,4 +343,107 @@ export async function readPhase2(bytes: Uint8Array): Promise<{ mpc: MpcParams; d
   const h = readGrothHeader(curve, s.get(2)!);
   const mpc = parseMpcParams(curve, s.get(10)!);
   return { mpc, delta1: h.delta1, csHash: Buffer.from(mpc.csHash).toString('hex') };
+}
+
+/** native/msm-bn254.c's scaleAsync: out[i] = scalar * bases[i], affine points in the zkey's layout. */
+interface ScaleAddon {
+  scaleAsync(group: 1 | 2, bases: Uint8Array, scalar: Uint8Array, out: Uint8Array): Promise<void>;
+}
+
+function scalarBytesLE(k: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0, v = k; i < 32; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+/**
+ * k * P for every affine point P of a zkey section (LE Montgomery, (0, 0) for infinity), on
+ * every core: natively where the addon builds, else with ffjavascript's WebAssembly.
+ * @param native false to force the WebAssembly path (tests compare both).
+ */
+export async function scalePoints(group: 1 | 2, points: Uint8Array, k: bigint, opts: { native?: boolean } = {}): Promise<Uint8Array> {
+  const size = group === 1 ? G1_SIZE : G2_SIZE;
+  if (points.byteLength % size !== 0) throw new RangeError('points must be whole affine points');
+  const n = points.byteLength / size;
+  const out = new Uint8Array(points.byteLength);
+  if (n === 0) return out;
+  const addon = opts.native === false ? undefined : await loadAddon<ScaleAddon>('msm-bn254');
+  if (addon) {
+    const scalar = scalarBytesLE(mod(k, FIELD_MODULUS));
+    const jobs = Math.max(1, Math.min(availableParallelism() * 2, Math.ceil(n / 1024)));
+    const per = Math.ceil(n / jobs);
+    await Promise.all(
+      Array.from({ length: jobs }, (_, j) => {
+        const from = j * per * size;
+        const to = Math.min(n, (j + 1) * per) * size;
+        return from < to ? addon.scaleAsync(group, points.subarray(from, to), scalar, out.subarray(from, to)) : Promise.resolve();
+      }),
+    );
+    return out;
+  }
+  const curve = await threadedCurve();
+  const G = group === 1 ? curve.G1 : curve.G2;
+  const r: Uint8Array = await G.batchApplyKey(points, curve.Fr.e(mod(k, FIELD_MODULUS)), curve.Fr.e(1n), 'affine', 'affine');
+  out.set(r);
+  return out;
+}
+
+/**
+ * One phase-2 contribution to a proving key, as `snarkjs zkey contribute` makes it (and
+ * snarkjs verifies it), but with the L and H points divided by the secret natively: the
+ * secret k is drawn from OS randomness (mixed with `entropy` when given), delta becomes
+ * k delta, every point of L and H is divided by k, and a record with the proof of knowledge
+ * of k is appended. k lives only in this call.
+ * @returns the new key's bytes and its contribution hash (for the contributor to publish).
+ * @throws Error if `prev` is not a Groth16 zkey with a consistent contribution history.
+ */
+export async function contribute(prev: Uint8Array, opts: { name?: string; entropy?: string; random?: (n: number) => Uint8Array; native?: boolean } = {}): Promise<{ bytes: Uint8Array; contributionHash: string }> {
+  const curve = await keyCurve();
+  const sections = readSections(prev, 'zkey', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  if (viewOf(sections.get(1)!).getUint32(0, true) !== 1) throw new Error('not a Groth16 key');
+  const header = readGrothHeader(curve, sections.get(2)!);
+  const mpc = parseMpcParams(curve, sections.get(10)!);
+  const lastDelta = mpc.contributions.at(-1)?.deltaAfter ?? curve.G1.g;
+  if (!curve.G1.eq(lastDelta, header.delta1)) throw new Error('the key is inconsistent: its delta is not its last contribution\'s');
+  const random = opts.random ?? randomBytes;
+  const mixed = (n: number) => {
+    // OS randomness, hashed with the contributor's own text: k is as good as the better of the two.
+    const h = blake2b.create({ dkLen: 64 });
+    h.update(random(n));
+    if (opts.entropy) h.update(new TextEncoder().encode(opts.entropy));
+    return h.digest().subarray(0, n);
+  };
+  let k = randomScalar(mixed);
+  const record = makeContribution(curve, { csHash: mpc.csHash, previous: mpc.contributions, prevDelta1: header.delta1, k, name: opts.name, random });
+  const kInv = modInverse(k);
+  const delta2 = curve.G2.toAffine(curve.G2.timesFr(header.delta2, curve.Fr.e(k)));
+  k = 0n;
+  const l = await scalePoints(1, sections.get(8)!, kInv, { native: opts.native });
+  const h = await scalePoints(1, sections.get(9)!, kInv, { native: opts.native });
+  const groth = Uint8Array.from(sections.get(2)!);
+  curve.G1.toRprLEM(groth, header.deltaAt, record.deltaAfter);
+  curve.G2.toRprLEM(groth, header.deltaAt + G1_SIZE, delta2);
+  const replaced = new Map<number, Uint8Array>([
+    [2, groth],
+    [8, l],
+    [9, h],
+    [10, encodeMpcParams(curve, { csHash: mpc.csHash, contributions: [...mpc.contributions, record] })],
+  ]);
+  const parts: Uint8Array[] = [prev.subarray(0, 12)];
+  for (const [id, content] of sections) {
+    const body = replaced.get(id) ?? content;
+    const head = new Uint8Array(12);
+    const v = new DataView(head.buffer);
+    v.setUint32(0, id, true);
+    v.setBigUint64(4, BigInt(body.byteLength), true);
+    parts.push(head, body);
+  }
+  return { bytes: Buffer.concat(parts), contributionHash: contributionHash(curve, record) };
+}
+
+function modInverse(a: bigint): bigint {
+  let r = 1n;
+  let x = mod(a, FIELD_MODULUS);
+  for (let e = FIELD_MODULUS - 2n; e > 0n; e >>= 1n, x = (x * x) % FIELD_MODULUS) if (e & 1n) r = (r * x) % FIELD_MODULUS;
+  return r;
 }
