@@ -43,6 +43,11 @@ function intParam(v: unknown, name: string): number {
   return Number(v);
 }
 
+function circuitParam(v: unknown): string {
+  if (typeof v !== 'string' || !/^[a-z][a-z0-9-]{0,40}$/.test(v)) throw new ZkTrustError('malformed', 'circuit must be a circuit name');
+  return v;
+}
+
 function hashParam(v: unknown): string {
   if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw new ZkTrustError('malformed', 'a key set hash is 64 lower-case hex digits');
   return v;
@@ -118,15 +123,35 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
   app.get('/v1/keys/:hash', wrap((req) => agg.keyDocument(hashParam(req.params.hash))));
   app.get('/v1/keys/:hash/:circuit.zkey', (req, res, next) => {
     try {
-      const circuit = String(req.params.circuit);
-      if (!/^[a-z][a-z0-9-]{0,40}$/.test(circuit)) throw new ZkTrustError('malformed', 'circuit must be a circuit name');
-      const path = agg.provingKeyPath(hashParam(req.params.hash), circuit);
+      const path = agg.provingKeyPath(hashParam(req.params.hash), circuitParam(req.params.circuit));
       res.type('application/octet-stream');
       res.sendFile(path, { dotfiles: 'allow' }, (e) => e && next(e));
     } catch (e) {
       next(e);
     }
   });
+
+  // The organisations' ceremony (src/service/ceremony.ts).
+  app.post('/v1/admin/ceremony', wrap((req) => (admin(req), agg.ceremony.start(req.body)), 202));
+  app.post('/v1/admin/ceremony/finalize', wrap((req) => (admin(req), agg.ceremony.finalize(req.body)), 202));
+  app.get('/v1/ceremony', wrap(() => agg.ceremony.status()));
+  app.get('/v1/ceremony/:circuit/:step.zkey', (req, res, next) => {
+    try {
+      const step = String(req.params.step);
+      const { path, index, sha256 } = agg.ceremony.stepKeyPath(circuitParam(req.params.circuit), step === 'latest' ? undefined : intParam(step, 'step'));
+      res.set({ 'zktrust-step': String(index), 'zktrust-sha256': sha256 }).type('application/octet-stream');
+      res.sendFile(path, { dotfiles: 'allow' }, (e) => e && next(e));
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.post(
+    '/v1/ceremony/:circuit/contributions',
+    wrap((req) => {
+      if (!req.is('application/octet-stream')) throw new ZkTrustError('malformed', 'a contribution is uploaded as application/octet-stream');
+      return agg.ceremony.contribute(circuitParam(req.params.circuit), req.get('zktrust-statement'), req.get('zktrust-signature'), req);
+    }, 201),
+  );
 
   app.post('/v1/agents/challenge', wrap((req) => (byAddress(req), agg.challenge(req.body?.agent)), 201));
   app.post('/v1/proofs/threshold', wrap((req) => (byAddress(req), agg.presentThreshold(req.body))));

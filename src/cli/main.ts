@@ -204,6 +204,71 @@ program
     } else console.log(text);
   });
 
+const ceremony = program.command('ceremony').description("the organisations' phase-2 ceremony for the aggregator's next key set (docs/keys.md)");
+ceremony
+  .command('start')
+  .description('(operator) start a ceremony from a powers-of-tau file on the aggregator machine')
+  .requiredOption('--ptau <path>', 'the powers-of-tau file, as a path on the aggregator machine')
+  .option('--ptau-hash <blake2b>', 'its blake2b-512, if it is not one of the published perpetual powers of tau')
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--token <token>', 'admin token (default: ZKTRUST_ADMIN_TOKEN, else data/admin.token)')
+  .action(async (o: { ptau: string; ptauHash?: string; url: string; token?: string }) => {
+    const { resolve } = await import('node:path');
+    console.log(JSON.stringify(await adminPost(o.url, '/v1/admin/ceremony', await adminToken(o.token), { ptau: resolve(o.ptau), ...(o.ptauHash ? { ptauHash: o.ptauHash } : {}) }), null, 2));
+  });
+ceremony
+  .command('status')
+  .description("the ceremony's public state and transcript")
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--json', 'print the whole state as JSON')
+  .action(async (o: { url: string; json?: boolean }) => {
+    const { CeremonyClient } = await import('../client/ceremony-client.ts');
+    const s = await new CeremonyClient(new Uint8Array(32).fill(1), o.url).status();
+    if (o.json) return console.log(JSON.stringify(s, null, 2));
+    console.log(`ceremony ${s.id} (${s.config}): ${s.status}${s.error ? ` (${s.error})` : ''}; phase 1: ptau of power ${s.phase1.power}, ${s.phase1.published ? 'published' : 'declared by the operator'}`);
+    for (const [circuit, steps] of Object.entries(s.circuits)) {
+      console.log(`${circuit}:`);
+      for (const st of steps) console.log(`  ${st.index}. ${st.kind}${st.org ? ` by ${st.org} (${st.name})` : ''}${st.contributionHash ? ` ${st.contributionHash.slice(0, 32)}...` : ''}`);
+    }
+    if (s.keySetHash) console.log(`key set ${s.keySetHash} from checkpoint ${s.activateAt}`);
+  });
+ceremony
+  .command('contribute')
+  .description('(organisation) add a contribution with your own randomness to every circuit')
+  .option('--key <hex>', "the organisation's secret key")
+  .option('--key-file <file>', 'a key file made by keygen')
+  .option('--name <name>', 'a name for the transcript (default: your did:key)')
+  .option('--entropy <text>', 'extra text mixed into the OS randomness')
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--json', 'print the results as JSON')
+  .action(async (o: { key?: string; keyFile?: string; name?: string; entropy?: string; url: string; json?: boolean }) => {
+    const { CeremonyClient } = await import('../client/ceremony-client.ts');
+    const client = new CeremonyClient(await secretKeyOf(o), o.url);
+    const results = await client.contribute({ name: o.name, entropy: o.entropy, onStep: (c, what) => !o.json && console.error(`${c}: ${what}`) });
+    if (o.json) console.log(JSON.stringify(results, null, 2));
+    else for (const r of results) console.log(`${r.circuit}: step ${r.step}, contribution ${r.contributionHash} (${(r.contributeMs / 1000).toFixed(1)} s to contribute, ${(r.uploadMs / 1000).toFixed(1)} s to upload and be checked)`);
+  });
+ceremony
+  .command('finalize')
+  .description('(operator) finish the ceremony with a public beacon chosen in advance, and schedule the key set')
+  .requiredOption('--beacon <hex>', 'the public random value (16 to 64 bytes of hex), announced before the ceremony')
+  .option('--iterations <exp>', 'beacon hash iterations, as an exponent of 2 (10 to 63)', integer, 10)
+  .option('--activate-at <checkpoint>', 'the first checkpoint proven under the new keys (default: the next one)', integer)
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--token <token>', 'admin token (default: ZKTRUST_ADMIN_TOKEN, else data/admin.token)')
+  .action(async (o: { beacon: string; iterations: number; activateAt?: number; url: string; token?: string }) => {
+    const body = { beacon: o.beacon.toLowerCase(), iterations: o.iterations, ...(o.activateAt !== undefined ? { activateAt: o.activateAt } : {}) };
+    console.log(JSON.stringify(await adminPost(o.url, '/v1/admin/ceremony/finalize', await adminToken(o.token), body), null, 2));
+  });
+
+/** POSTs JSON with the admin token; throws the problem's detail on an error status. */
+async function adminPost(url: string, path: string, token: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${url.replace(/\/$/, '')}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { code?: string; detail?: string };
+  if (!res.ok) throw Object.assign(new Error(json.detail ?? `HTTP ${res.status}`), { code: json.code ?? 'http_error' });
+  return json;
+}
+
 program
   .command('setup')
   .description('build circuits and development keys for a configuration (see docs/keys.md for the ceremony)')

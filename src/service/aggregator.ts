@@ -33,6 +33,7 @@ import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
+import { CeremonyCoordinator } from './ceremony.ts';
 import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
 import { signerFor, verifierFor } from './fast-ed25519.ts';
 import { identityOfDid } from './fast-hash.ts';
@@ -205,6 +206,8 @@ export class Aggregator {
   private appending = false;
   private readonly policyHash = policyHash(POLICY_V1);
   private keys!: KeyRing;
+  /** The organisations' ceremony for the next key set (src/service/ceremony.ts). */
+  ceremony!: CeremonyCoordinator;
   // Two provers per key set in use (batches, presentations), so that a presentation never
   // waits for a batch proof.
   private readonly provers = new Map<string, { batch: Promise<ProverProcess>; threshold: Promise<ProverProcess> }>();
@@ -272,6 +275,22 @@ export class Aggregator {
         onKeyProgress: opts.onKeyProgress,
       });
       await agg.recover();
+      agg.ceremony = await CeremonyCoordinator.open({
+        store,
+        dataDir: config.dataDir,
+        config: config.circuits,
+        policyHash: agg.policyHash.toString(),
+        circuits,
+        org: (did) => {
+          const o = agg.registry.get(did);
+          return o && { publicKey: Uint8Array.from(Buffer.from(o.publicKey, 'hex')), active: o.status === 'active' };
+        },
+        schedule: async (dir, fromSequence) => {
+          await agg.keys.scheduleDir(dir, fromSequence, agg.sequence);
+        },
+        latestSequence: () => agg.sequence,
+        log: agg.logger,
+      });
       agg.commitments = await CommitmentChecker.start((reason) => agg.logger({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
       if (opts.startProvers !== false) await agg.startProvers();
     } catch (e) {
@@ -954,6 +973,7 @@ export class Aggregator {
     await Promise.all(provers.flatMap((p) => [p.batch, p.threshold]).map((x) => x.then((pp) => pp.close(), () => undefined)));
     await this.commitments?.close();
     await this.loop?.catch(() => undefined);
+    await this.ceremony?.close();
     await this.snapshotWrite;
     if (this.config.snapshotEveryBatches > 0 && this.recovered) {
       this.snapshotCommitted();
