@@ -3,9 +3,11 @@
  * circuits/circuits.json, generates their keys and updates artifacts/manifest.json and the
  * committed verification keys in artifacts/<config>/.
  *
- *   --config NAME     test (default) or production
- *   --mode dev        development keys from the public seed (default; INSECURE, fast)
- *   --mode ceremony   see docs/keys.md: --ptau FILE [--ptau-hash HEX] --contributions N --beacon HEX
+ *   --config NAME     test (default), production or ceremony-test
+ *
+ * The keys built here are development keys from a public seed (INSECURE, fast, reproducible):
+ * for tests and demos only. A service makes its own keys (local) on first start, or runs a
+ * ceremony with its organisations (zktrust ceremony, docs/keys.md).
  */
 import { ensureArtifacts } from './lib/ensure-artifacts.ts';
 
@@ -15,19 +17,12 @@ const opt = (name: string, dflt?: string) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const config = opt('config', 'test')!;
-const mode = opt('mode', 'dev');
 const t0 = performance.now();
 const stamp = () => `[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
 
 try {
-  if (mode === 'dev') {
-    await ensureArtifacts(config, { update: true, onProgress: (m) => console.log(stamp(), m) });
-  } else if (mode === 'ceremony') {
-    const { runCeremony } = await import('./lib/ceremony.ts');
-    await runCeremony(config, args, (m) => console.log(stamp(), m));
-  } else {
-    throw new Error(`unknown --mode ${mode} (dev or ceremony)`);
-  }
+  if (args.includes('--mode')) throw new Error('--mode is gone: this builds development keys; a service makes its own keys or runs a ceremony (docs/keys.md)');
+  await ensureArtifacts(config, { update: true, onProgress: (m) => console.log(stamp(), m) });
   console.log(stamp(), `${config}: artifacts ready; artifacts/manifest.json updated`);
   process.exit(0);
 } catch (e) {

@@ -1,9 +1,12 @@
 /**
  * Vitest global setup: builds the `test` circuit configuration (circuits and development
  * keys, under build/test/) when missing, and checks it against the committed
- * artifacts/manifest.json: a rebuild must reproduce the committed hashes exactly.
+ * artifacts/manifest.json: a rebuild must reproduce the committed hashes exactly. Then makes
+ * the shared local key set of the test configuration (test/helpers/keys.ts) and compiles the
+ * ceremony-test circuits.
  */
 import { ensureArtifacts } from '../scripts/lib/ensure-artifacts.ts';
+import { ensureTestLocalKeySet } from './helpers/keys.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const t0 = performance.now();
@@ -16,6 +19,12 @@ export default async function setup(): Promise<() => Promise<void>> {
       console.log(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${m}`);
     },
   });
+  // The CLI and README tests prove under local keys, as a user's service does.
+  const t1 = performance.now();
+  const local = await ensureTestLocalKeySet('test');
+  if (performance.now() - t1 > 1000) console.log(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] local test keys in ${local}`);
+  // The ceremony test's small circuits (compiled only: its keys come from local generation and a ceremony).
+  await ensureArtifacts('ceremony-test', { update: false, devKeys: false });
   // snarkjs leaves ffjavascript's curve (and its worker threads) cached on globalThis: end
   // them so that the test runner can exit.
   const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128;

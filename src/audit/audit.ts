@@ -9,7 +9,8 @@
  *   3. the signed tree head: the Merkle root recomputed from every entry (RFC 9162);
  *   0. the key sets: each document signed by the aggregator, its verification keys hashing
  *      to its descriptor and the descriptor to its key set hash, the schedule increasing from
- *      checkpoint 1;
+ *      checkpoint 1; a ceremony key set's transcript and proving keys
+ *      (src/audit/ceremony-transcript.ts);
  *   4. every batch: the checkpoint's signature, that it names the key set the schedule puts
  *      in force at its sequence, the Groth16 proof under that key set's verification key,
  *      and the chain from genesis: each batch starts at the previous
@@ -25,12 +26,18 @@ import { FORGEABLE_BY, keySetHash, parseKeySetDescriptor, vkeyHash, type Forgeab
 import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
 import { MerkleLog, leafHash, verifyConsistency } from '../log/merkle-log.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
+import { auditCeremonyKeySet, type CeremonyAudit } from './ceremony-transcript.ts';
 
 export interface AuditOptions {
   /** Pin the aggregator: its did:key. If omitted, the key the server names is used (and reported). */
   aggregator?: string;
   /** Pin the batch circuit's verification key; by default each key set's, as the server serves it. */
   batchVerificationKey?: Groth16VerificationKey;
+  /**
+   * For ceremony key sets: the powers-of-tau file and each circuit's r1cs built from source,
+   * to run snarkjs zkey verify (src/audit/ceremony-transcript.ts, step 5).
+   */
+  ceremonyFull?: { ptau: string; r1cs: Record<string, { path: string; sha256: string }> };
   /** A tree head seen earlier (size and hex root): the log must have grown from it (RFC 9162 consistency). */
   previousHead?: { size: number; root: string };
   fetch?: typeof fetch;
@@ -53,6 +60,8 @@ export interface AuditedKeySet {
   mode: KeyMode;
   fromSequence: number;
   forgeableBy: ForgeableBy;
+  /** Ceremony key sets: who contributed, and whether snarkjs zkey verify ran from the r1cs and ptau. */
+  ceremony?: CeremonyAudit;
 }
 
 export interface AuditReport {
@@ -82,6 +91,10 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     const r = await (opts.fetch ?? fetch)(url.replace(/\/$/, '') + path);
     return { status: r.status, body: (await r.json()) as T };
   };
+  const getBytes = async (path: string): Promise<Uint8Array | undefined> => {
+    const r = await (opts.fetch ?? fetch)(url.replace(/\/$/, '') + path);
+    return r.ok ? new Uint8Array(await r.arrayBuffer()) : undefined;
+  };
   const log = opts.onProgress ?? (() => {});
   const count = opts.onCount ?? (() => {});
   const failures: string[] = [];
@@ -100,7 +113,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   const batchKeys = new Map<string, { vkey: Groth16VerificationKey; mode: KeyMode }>();
   let previousFrom = 0;
   for (const h of Array.isArray(keys.history) ? keys.history : []) {
-    const r = await get<{ document: Signed<{ aggregator: string; keySetHash: string; descriptor: unknown; verificationKeys: Record<string, Groth16VerificationKey>; fromSequence: number }> }>(`/v1/keys/${encodeURIComponent(String(h.keySetHash))}`);
+    const r = await get<{ document: Signed<{ aggregator: string; keySetHash: string; descriptor: unknown; verificationKeys: Record<string, Groth16VerificationKey>; fromSequence: number }>; transcript?: unknown }>(`/v1/keys/${encodeURIComponent(String(h.keySetHash))}`);
     if (r.status !== 200 || !r.body?.document?.body) {
       fail(`key set ${String(h.keySetHash).slice(0, 12)}: its document is missing`);
       continue;
@@ -122,7 +135,13 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
     }
     previousFrom = h.fromSequence;
     batchKeys.set(h.keySetHash, { vkey: opts.batchVerificationKey ?? doc.body.verificationKeys['batch-update']!, mode: descriptor.mode });
-    keySets.push({ keySetHash: h.keySetHash, mode: descriptor.mode, fromSequence: h.fromSequence, forgeableBy: FORGEABLE_BY[descriptor.mode] });
+    const audited: AuditedKeySet = { keySetHash: h.keySetHash, mode: descriptor.mode, fromSequence: h.fromSequence, forgeableBy: FORGEABLE_BY[descriptor.mode] };
+    if (descriptor.mode === 'ceremony') {
+      const registered = new Set((await get<Array<{ did: string }>>('/v1/orgs')).body.map((o) => o.did));
+      const hash = h.keySetHash;
+      audited.ceremony = await auditCeremonyKeySet(`key set ${hash.slice(0, 12)}`, descriptor, r.body.transcript, registered, (circuit) => getBytes(`/v1/keys/${hash}/${circuit}.zkey`), fail, opts.ceremonyFull);
+    }
+    keySets.push(audited);
   }
   if (keySets.length === 0) fail('the aggregator publishes no key set');
   const keySetAt = (seq: number) => [...keySets].reverse().find((k) => k.fromSequence <= seq);

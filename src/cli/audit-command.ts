@@ -11,7 +11,19 @@ import { Progress } from './progress.ts';
 export interface AuditCommandOptions {
   aggregator?: string;
   previousHead?: string;
+  /** A powers-of-tau file: also run snarkjs zkey verify on ceremony keys, from the circuits built here. */
+  ptau?: string;
   json?: boolean;
+}
+
+/** The r1cs of the audited configuration, compiled from this repository's sources and checked against the manifest. */
+async function localR1cs(url: string): Promise<Record<string, { path: string; sha256: string }>> {
+  const res = await fetch(`${url.replace(/\/$/, '')}/v1/keys`);
+  const { config } = (await res.json()) as { config: string };
+  const { ensureArtifacts } = await import('../../scripts/lib/ensure-artifacts.ts');
+  const { compiledCircuits } = await import('../prover/artifacts.ts');
+  await ensureArtifacts(config, { update: false, devKeys: false, onProgress: (m) => console.error(m) });
+  return Object.fromEntries(Object.entries(compiledCircuits(config)).map(([n, c]) => [n, { path: c.r1csPath, sha256: c.r1cs }]));
 }
 
 const LABELS: Record<AuditStep, [label: string, unit: string]> = {
@@ -43,6 +55,7 @@ export async function auditCommand(url: string, o: AuditCommandOptions): Promise
     report = await audit(url, {
       aggregator: o.aggregator,
       previousHead,
+      ...(o.ptau ? { ceremonyFull: { ptau: o.ptau, r1cs: await localR1cs(url) } } : {}),
       onCount,
       onProgress: (msg) => {
         // A step's summary line replaces that step's bar.
@@ -59,7 +72,13 @@ export async function auditCommand(url: string, o: AuditCommandOptions): Promise
   else {
     console.log(`aggregator ${report.aggregator}: ${report.organisations} organisations, ${report.entries} entries in ${report.submissions} submissions, ${report.batches} batches proving ${report.provenEntries} entries`);
     const who = { anyone: 'ANYONE could forge its proofs (development keys)', operator: "its operator could forge proofs (local keys)", 'colluding-participants': 'only all participants of a ceremony phase together could forge proofs' } as const;
-    for (const k of report.keySets) console.log(`key set ${k.keySetHash.slice(0, 16)}... (${k.mode}) from checkpoint ${k.fromSequence}: ${who[k.forgeableBy]}`);
+    for (const k of report.keySets) {
+      console.log(`key set ${k.keySetHash.slice(0, 16)}... (${k.mode}) from checkpoint ${k.fromSequence}: ${who[k.forgeableBy]}`);
+      if (k.ceremony) {
+        for (const [circuit, orgs] of Object.entries(k.ceremony.contributors)) console.log(`  ${circuit}: contributions by ${orgs.join(', ') || 'nobody'}`);
+        console.log(k.ceremony.fullyVerified ? '  snarkjs zkey verify: the keys follow from the circuits and the powers of tau' : '  not checked against the powers of tau (pass --ptau FILE to run snarkjs zkey verify)');
+      }
+    }
     for (const f of report.failures) console.log(`FAIL ${f}`);
     console.log(report.ok ? 'audit passed' : `audit failed: ${report.failures.length} problem(s)`);
   }

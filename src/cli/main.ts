@@ -99,8 +99,9 @@ program
   .description('re-check an aggregator from scratch: registry, org signatures, tree head, every batch proof and the chain from genesis')
   .option('--aggregator <did>', 'pin the aggregator key (did:key)')
   .option('--previous-head <size:root>', 'a tree head seen earlier, which the log must extend')
+  .option('--ptau <file>', 'the powers-of-tau file of a ceremony: also run snarkjs zkey verify on its keys, from circuits built from this source')
   .option('--json', 'print the report as JSON')
-  .action(async (url: string | undefined, o: { aggregator?: string; previousHead?: string; json?: boolean }) => {
+  .action(async (url: string | undefined, o: { aggregator?: string; previousHead?: string; ptau?: string; json?: boolean }) => {
     const { auditCommand } = await import('./audit-command.ts');
     // The verifier's curve keeps worker threads alive: exit explicitly.
     process.exit(await auditCommand(url ?? DEFAULT_URL, o));

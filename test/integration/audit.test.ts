@@ -16,10 +16,11 @@ import { Store, numKey } from '../../src/store/db.ts';
 import { ROOT } from '../helpers/circuit.ts';
 import { MerkleLog, leafHash } from '../../src/log/merkle-log.ts';
 import { canonicalJson } from '../../src/crypto/canonical.ts';
+import { DEV_KEYS } from '../helpers/keys.ts';
 
 let dir: string;
 let svc: RunningService;
-const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100 });
+const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100 });
 const orgs = [generateKeyPair(), generateKeyPair()];
 const agents = Array.from({ length: 5 }, () => didFromPublicKey(generateKeyPair().publicKey));
 

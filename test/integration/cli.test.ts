@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { ROOT } from '../helpers/circuit.ts';
+import { testLocalKeySetDir } from '../helpers/keys.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -37,7 +38,7 @@ async function cliWith(env: Record<string, string>, ...args: string[]): Promise<
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-cli-'));
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 'cli-token', batchMaxWaitMs: 100 }, () => {});
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ZKTRUST_KEY_SET: testLocalKeySetDir() }), port: 0, dataDir: join(dir, 'data'), adminToken: 'cli-token', batchMaxWaitMs: 100, receiptDeadlineMs: 86_400_000 }, () => {});
 }, 60_000);
 afterAll(async () => {
   await svc?.close();
@@ -77,7 +78,7 @@ describe('zktrust CLI', () => {
     const proved = await cli('prove', '--key-file', join(dir, 'agent.json'), '--min-score', '700', '--nonce', 'n1', '--audience', 'gw', '--out', out);
     expect(proved.code, proved.stderr).toBe(0);
     const ok = await cli('verify', out, '--aggregator', svc.aggregator.did, '--agent', agent.did, '--min-score', '700', '--nonce', 'n1', '--audience', 'gw');
-    expect([ok.code, ok.stdout.trim()]).toEqual([0, 'valid: score >= 700 (trusted)']);
+    expect([ok.code, ok.stdout.trim()]).toEqual([0, 'valid: score >= 700 (trusted) [local keys: the aggregator operator could forge]']);
     const bad = await cli('verify', out, '--aggregator', svc.aggregator.did, '--agent', agent.did, '--min-score', '700', '--nonce', 'n2', '--audience', 'gw', '--json');
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, reason: 'context_mismatch' });

@@ -16,12 +16,13 @@ import { didFromPublicKey, publicKeyFromDid } from '../../src/crypto/identity.ts
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { registerOrgs } from '../helpers/service.ts';
+import { DEV_KEYS } from '../helpers/keys.ts';
 
 let dir: string;
 let svc: RunningService;
 const orgs = Array.from({ length: 3 }, () => generateKeyPair());
 const agents = Array.from({ length: 7 }, () => didFromPublicKey(generateKeyPair().publicKey));
-const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6 });
+const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6 });
 const post = async (body: unknown) => {
   const r = await fetch(svc.url + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, json: await r.json() };

@@ -12,6 +12,7 @@ import { buildSubmission } from '../../src/client/submission.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { registerOrgs } from '../helpers/service.ts';
+import { DEV_KEYS } from '../helpers/keys.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -28,7 +29,7 @@ const records = (n: number) => Array.from({ length: n }, () => ({ agent, epoch: 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-limits-'));
   // Capacity: 0.8 * 10 s / 1 s per record = 8 pending records; 3 requests per org before refusal.
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 10_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 10_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
   await svc.aggregator.stop();
   await registerOrgs(svc.url, 't', [org, other]);
 }, 60_000);

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { ROOT } from '../helpers/circuit.ts';
+import { testLocalKeySetDir } from '../helpers/keys.ts';
 
 interface Block {
   user: string;
@@ -75,7 +76,7 @@ beforeAll(async () => {
   blocks = extractBlocks(await readFile(join(ROOT, 'README.md'), 'utf8'));
   // Inside the repository, as the README says: `npx zktrust` and 'zktrust/verifier' resolve from there.
   dir = await mkdtemp(join(ROOT, 'build', 'readme-'));
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 'readme-token', batchMaxWaitMs: 200 }, () => {});
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ZKTRUST_KEY_SET: testLocalKeySetDir() }), port: 0, dataDir: join(dir, 'data'), adminToken: 'readme-token', batchMaxWaitMs: 200 }, () => {});
 }, 60_000);
 
 afterAll(async () => {
@@ -118,11 +119,11 @@ describe('README examples', () => {
     const presentation = JSON.parse(await readFile(join(dir, 'tmp', 'try', 'presentation.json'), 'utf8'));
     expect(presentation).toHaveProperty('proof');
     // Verifier: the CLI and the TypeScript example both accept it.
-    expect(of('verifier')).toContain('valid: score >= 700 (trusted)\n');
+    expect(of('verifier')).toContain('valid: score >= 700 (trusted) [local keys: the aggregator operator could forge]\n');
     expect(of('verifier')).toContain('true ok trusted 700\n');
     expect(existsSync(join(dir, 'tmp', 'try', 'verify.ts'))).toBe(true);
     // Auditor.
-    expect(of('auditor')).toMatch(/1 organisations, 3 entries in 1 submissions, \d+ batches proving 3 entries\naudit passed\n/);
+    expect(of('auditor')).toMatch(/1 organisations, 3 entries in 1 submissions, \d+ batches proving 3 entries\nkey set [0-9a-f]{16}\.\.\. \(local\) from checkpoint 1: its operator could forge proofs \(local keys\)\naudit passed\n/);
     // Researcher.
     expect(of('researcher')).toMatch(/test\/batch-update: \d+ constraints, development keys \(INSECURE\)/);
     // The same verifier blocks, another audience: rejected, each with exit code 1.

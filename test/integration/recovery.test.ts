@@ -16,6 +16,7 @@ import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { createVerifier } from '../../src/verifier/presentation.ts';
 import { registerOrgs } from '../helpers/service.ts';
+import { DEV_KEYS } from '../helpers/keys.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -26,7 +27,7 @@ const dids = agents.map((a) => didFromPublicKey(a.publicKey));
 
 async function start(snapshotEveryBatches = 2): Promise<RunningService> {
   logs = [];
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100, snapshotEveryBatches }, (e) => logs.push(e));
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', batchMaxWaitMs: 100, snapshotEveryBatches }, (e) => logs.push(e));
   return svc;
 }
 const recovered = () => logs.find((l) => l.msg === 'recovered') as { proven: number; checkpoint: number; fromSnapshot?: number; replayedRecords: number };
@@ -71,8 +72,8 @@ describe('recovery from state snapshots', () => {
     expect(latest().logSize).toBe(15);
     const context = { nonce: 'after-restore', audience: 'gw', expiry: Math.floor(Date.now() / 1000) + 600 };
     const presentation = await new AgentClient(agents[4]!.secretKey, svc.url).present({ minScore: 500, context });
-    const result = await createVerifier({ aggregatorKeys: [svc.aggregator.did] }).verifyPresentation(presentation, { agent: dids[4]!, minScore: 500, context, maxAgeS: 600 });
-    expect(result).toMatchObject({ ok: true, provenMinScore: 500 });
+    const result = await createVerifier({ aggregatorKeys: [svc.aggregator.did], allowInsecureKeys: true }).verifyPresentation(presentation, { agent: dids[4]!, minScore: 500, context, maxAgeS: 600 });
+    expect(result).toMatchObject({ ok: true, provenMinScore: 500, keyMode: 'dev' });
   }, 300_000);
 
   it('skips a corrupted snapshot for an older one, and replays the log from genesis without any', async () => {

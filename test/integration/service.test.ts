@@ -18,6 +18,7 @@ import { verifyConsistency } from '../../src/log/merkle-log.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
+import { DEV_KEYS } from '../helpers/keys.ts';
 
 let dir: string;
 let svc: RunningService;
@@ -27,7 +28,7 @@ const agentDid = (i: number) => didFromPublicKey(agents[i]!.publicKey);
 const totals = new Map<number, { kept: number; broken: number; violations: number }>();
 
 function config() {
-  return { ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 200, adminToken: 'test-admin-token' };
+  return { ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 200, adminToken: 'test-admin-token' };
 }
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; type: string }> {
@@ -85,7 +86,8 @@ describe('aggregator service', () => {
     expect(cp.json.body.logSize).toBe(expectedFirst);
     const batch = await call('GET', `/v1/batches/${cp.json.body.sequence}`);
     const keys = (await call('GET', '/v1/keys')).json;
-    expect(await verifyGroth16(keys.batchUpdate, batch.json.publicSignals, batch.json.proof)).toBe(true);
+    expect(batch.json.checkpoint.body).toMatchObject({ keySetHash: keys.keySetHash, keyMode: 'dev' });
+    expect(await verifyGroth16(keys.circuits['batch-update'].vkey, batch.json.publicSignals, batch.json.proof)).toBe(true);
     // Every receipt's entries are in a batch whose checkpoint was signed before the receipt's deadline.
     const checkpoints = [];
     for (let seq = 1; seq <= cp.json.body.sequence; seq++) checkpoints.push((await call('GET', `/v1/checkpoints/${seq}`)).json.body);
@@ -106,7 +108,9 @@ describe('aggregator service', () => {
       const res = await call('POST', '/v1/proofs/threshold', buildThresholdRequest(agents[a]!.secretKey, ch.json.challenge, { minScore: s, minRecords: 1, context }));
       expect(res.status, JSON.stringify(res.json)).toBe(200);
       const p = res.json;
-      expect(await verifyGroth16(keys.threshold, p.publicSignals, p.proof)).toBe(true);
+      expect(await verifyGroth16(keys.circuits.threshold.vkey, p.publicSignals, p.proof)).toBe(true);
+      expect(p.verificationKey).toEqual(keys.circuits.threshold.vkey);
+      expect(p.checkpoint.body.keySetHash).toBe(keys.keySetHash);
       const [root, agent, minScore, , , ph, ctx] = p.publicSignals.map(BigInt);
       expect(root).toBe(BigInt(p.checkpoint.body.stateRoot));
       expect(agent).toBe(identityField(agents[a]!.publicKey));
