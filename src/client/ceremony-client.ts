@@ -46,7 +46,8 @@ export class CeremonyClient {
   }
 
   /**
-   * Contributes once to each circuit of the open ceremony.
+   * Contributes once to each circuit of the open ceremony that this organisation has not
+   * contributed to yet.
    * @throws ClientError with the aggregator's code when it refuses (after `attempts` tries on conflicts).
    */
   async contribute(opts: { name?: string; entropy?: string; attempts?: number; onStep?: (circuit: string, what: string) => void } = {}): Promise<ContributionResult[]> {
@@ -54,7 +55,12 @@ export class CeremonyClient {
     const results: ContributionResult[] = [];
     const state = await this.status();
     if (state.status !== 'open') throw new ClientError(409, 'conflict', `the ceremony is ${state.status}, not open for contributions`);
-    for (const circuit of Object.keys(state.circuits)) {
+    for (const [circuit, steps] of Object.entries(state.circuits)) {
+      // One contribution per organisation and circuit: a run that stopped half-way resumes.
+      if (steps.some((st) => st.org === this.did)) {
+        opts.onStep?.(circuit, 'already contributed; skipped');
+        continue;
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           results.push(await this.contributeTo(state.id, circuit, name, opts));

@@ -15,9 +15,10 @@
  *      the descriptor's;
  *   3. that the keys can be trusted: development keys (mode `dev`, or any key whose alpha or
  *      beta is the development seed's, whatever mode it claims) are refused unless
- *      `allowInsecureKeys`; a mode below `requireKeyMode` (default `local`) is refused; a
- *      `ceremony` key set must start from a published powers-of-tau file (or one listed in
- *      `trustedPtauHashes`); `trustedKeySets`, if given, pins the exact key sets;
+ *      `allowInsecureKeys`; a mode below `requireKeyMode` (default `local`) is refused; when
+ *      `ceremony` is required, the key set must start from a published powers-of-tau file
+ *      (or one listed in `trustedPtauHashes`), and a ceremony over any other phase 1 counts
+ *      as forgeable by its operator; `trustedKeySets`, if given, pins the exact key sets;
  *   4. the number and canonical form of the public signals, and that each equals what the
  *      expectations imply: root = the signed checkpoint's state root, agent, a minimum score
  *      at least the one asked, records, organisations, the policy hash (the key set's, the
@@ -280,13 +281,16 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     const claimed = set.descriptor.mode;
     // A key whose phase-1 secrets are the development seed's is a development key, whatever it claims.
     const mode: KeyMode = claimed === 'dev' || isDevelopmentKey(set.threshold) ? 'dev' : claimed;
-    const keyInfo = { keyMode: mode, keySetHash: hash, forgeableBy: FORGEABLE_BY[mode] };
+    // A ceremony over a phase 1 the verifier does not know to be public is worth what its
+    // operator's word is worth: whoever chose that file may know its secrets.
+    const publicPhase1 = mode !== 'ceremony' || isPublishedPhase1(set.descriptor.phase1, opts.trustedPtauHashes);
+    const keyInfo = { keyMode: mode, keySetHash: hash, forgeableBy: publicPhase1 ? FORGEABLE_BY[mode] : FORGEABLE_BY.local };
 
     // 3. Keys the verifier can trust.
     if (mode === 'dev' && !opts.allowInsecureKeys) return fail('insecure_keys', keyInfo);
     if (KEY_MODES.indexOf(mode) < KEY_MODES.indexOf(minMode)) return fail('key_mode_not_accepted', keyInfo);
     if (pinned && !pinned.has(hash)) return fail('untrusted_key_set', keyInfo);
-    if (mode === 'ceremony' && !isPublishedPhase1(set.descriptor.phase1, opts.trustedPtauHashes)) return fail('unpublished_phase1', keyInfo);
+    if (!publicPhase1 && minMode === 'ceremony') return fail('unpublished_phase1', keyInfo);
 
     // 4. Each public signal is what the expectations imply.
     const [root, agent, minScore, minRecords, minOrgs, ph, ctxHash] = signals as [bigint, bigint, bigint, bigint, bigint, bigint, bigint];
