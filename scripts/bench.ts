@@ -14,6 +14,10 @@
  *              per circuit (real keys of the configuration)
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
  *   verifier   Groth16 verification one by one against random-linear-combination batches
+ *   keys       (opt-in: `--only keys`) a local key set as a service makes it on first start,
+ *              against development keys of the same circuits (which add snarkjs's beacon);
+ *              one phase-2 contribution to the BatchUpdate key (src/keys/phase2.ts) against
+ *              `snarkjs zkey contribute`, and the aggregator's check of it
  *   service    ingestion, submission latency while proving, presentation latency (opt-in:
  *              `--only service`; see scripts/bench-service.ts)
  */
@@ -33,6 +37,7 @@ import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../src/state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../src/state/threshold-input.ts';
 import { getCurve, verifyGroth16, verifyGroth16Batch } from '../src/verifier/groth16.ts';
 import { createVerifier } from '../src/verifier/presentation.ts';
+import { BUNDLED_KEYS } from '../src/verifier/keys.ts';
 import { signingBytes } from '../src/crypto/canonical.ts';
 import { generateKeyPair, sign } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
@@ -215,6 +220,42 @@ async function benchSetup(): Promise<void> {
   }
 }
 
+async function benchKeys(): Promise<void> {
+  const { makeLocalKeySet } = await import('../src/keys/local-keys.ts');
+  const { checkContribution, closePhase2Curve, contribute } = await import('../src/keys/phase2.ts');
+  const { compiledCircuits } = await import('../src/prover/artifacts.ts');
+  const circuits = compiledCircuits(configName);
+  const dir = await mkdtemp(join(tmpdir(), 'zktrust-bench-keys-'));
+  try {
+    let t = performance.now();
+    await makeLocalKeySet({ config: configName, policyHash: policyHash(POLICY_V1).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: join(dir, 'local') });
+    const local = (performance.now() - t) / 1000;
+    t = performance.now();
+    for (const [name, c] of Object.entries(circuits)) await devSetup({ r1csPath: c.r1csPath, zkeyPath: join(dir, `${name}.dev.zkey`), seed: 'bench' });
+    const dev = (performance.now() - t) / 1000;
+    line(`\n## Keys (${configName}), seconds`);
+    line('local key set, every circuit (first start) | development keys, same circuits (baseline) | ratio');
+    line(`${local.toFixed(1)} | ${dev.toFixed(1)} | ${(dev / local).toFixed(2)}`);
+    const prevPath = join(dir, 'local', 'batch-update.zkey');
+    const prev = new Uint8Array(readFileSync(prevPath));
+    t = performance.now();
+    const { bytes } = await contribute(prev, { name: 'bench' });
+    const ours = (performance.now() - t) / 1000;
+    t = performance.now();
+    await snarkjs.zKey.contribute!(prevPath, join(dir, 'snarkjs.zkey'), 'bench', 'bench entropy');
+    const stock = (performance.now() - t) / 1000;
+    t = performance.now();
+    const check = await checkContribution(prev, bytes);
+    const checked = (performance.now() - t) / 1000;
+    if (!check.ok) throw new Error(`bench contribution refused: ${check.reason}`);
+    await closePhase2Curve();
+    line(`\nphase-2 contribution to the batch-update key (${(prev.length / 1e6).toFixed(0)} MB) | snarkjs zkey contribute (baseline) | ratio | the aggregator's check of it`);
+    line(`${ours.toFixed(1)} | ${stock.toFixed(1)} | ${(stock / ours).toFixed(1)}x faster | ${checked.toFixed(1)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function benchVerifier(): Promise<void> {
   // One real threshold proof of the configuration, verified one by one and in batches.
   const { config } = configuration(configName);
@@ -256,9 +297,15 @@ async function benchVerifier(): Promise<void> {
   const context = { nonce: 'bench', audience: 'bench', expiry: Math.floor(Date.now() / 1000) + 3600 };
   const pi = buildThresholdInput(st, { agent: id, minScore: 700n, minRecords: 0n, minOrgs: 0n, contextHash: contextHash(context) }, policyHash(POLICY_V1));
   const pr = await tp.prove(pi.input);
-  const body = { sequence: 1, config: configName, stateRoot: st.root.toString(), chain: '0', logSize: 1, policyHash: policyHash(POLICY_V1).toString(), time: Date.now() };
-  const presentation = { version: 1, circuit: 'threshold', config: configName, agent: didFromPublicKey(agent.publicKey), proof: pr.proof, publicSignals: pr.publicSignals, context, checkpoint: { body, signer: didFromPublicKey(agg.publicKey), signature: Buffer.from(sign(signingBytes('checkpoint', body), agg.secretKey)).toString('hex') } };
-  const verifier = createVerifier({ aggregatorKeys: [didFromPublicKey(agg.publicKey)] });
+  // Under the repository's development keys (what this bench proves with), allowed explicitly.
+  const keys = BUNDLED_KEYS[configName]!;
+  const body = { sequence: 1, config: configName, stateRoot: st.root.toString(), chain: '0', logSize: 1, policyHash: policyHash(POLICY_V1).toString(), time: Date.now(), keySetHash: keys.keySetHash, keyMode: 'dev' };
+  const presentation = {
+    version: 2, circuit: 'threshold', config: configName, agent: didFromPublicKey(agent.publicKey), proof: pr.proof, publicSignals: pr.publicSignals, context,
+    checkpoint: { body, signer: didFromPublicKey(agg.publicKey), signature: Buffer.from(sign(signingBytes('checkpoint', body), agg.secretKey)).toString('hex') },
+    keySet: keys.descriptor, verificationKey: keys.threshold,
+  };
+  const verifier = createVerifier({ aggregatorKeys: [didFromPublicKey(agg.publicKey)], allowInsecureKeys: true });
   const exp = { agent: presentation.agent, minScore: 700, context: { nonce: 'bench', audience: 'bench' }, maxAgeS: 3600 };
   const t = performance.now();
   const first = await verifier.verifyPresentation(presentation, exp);
@@ -282,6 +329,7 @@ async function main(): Promise<void> {
   if (only.has('prove')) await benchProve();
   if (only.has('setup')) await benchSetup();
   if (only.has('verifier')) await benchVerifier();
+  if (only.has('keys')) await benchKeys();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
 }
 

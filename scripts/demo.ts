@@ -32,9 +32,12 @@ const PROFILES = [
 ];
 
 const dir = await mkdtemp(join(tmpdir(), 'zktrust-demo-'));
-const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 300 }, () => {});
+// The demo proves with the public-seed development keys (an explicit opt-in: anyone could
+// forge under them), so that it starts in seconds; a real service makes its own keys.
+const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1' }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 300 }, () => {});
 try {
   say(`aggregator ${svc.aggregator.did} on ${svc.url} (${configName} circuits)`);
+  say('INSECURE development keys (a demo): anyone can forge proofs under them; verifiers refuse them unless told otherwise');
   const orgKeys = Array.from({ length: 3 }, () => generateKeyPair());
   for (const [i, o] of orgKeys.entries()) {
     const r = await fetch(`${svc.url}/v1/admin/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${svc.adminToken}` }, body: JSON.stringify({ name: `Org ${String.fromCharCode(65 + i)}`, publicKey: Buffer.from(o.publicKey).toString('hex') }) });
@@ -60,7 +63,7 @@ try {
   await svc.aggregator.drain(3_600_000);
   say(`checkpoint ${svc.aggregator.latestCheckpoint()!.body.sequence}: every record is in a proven batch`);
 
-  const verifier = createVerifier({ aggregatorKeys: [svc.aggregator.did] });
+  const verifier = createVerifier({ aggregatorKeys: [svc.aggregator.did], allowInsecureKeys: true });
   const rows: string[][] = [];
   for (const a of agents) {
     const client = new AgentClient(a.key.secretKey, svc.url);

@@ -156,7 +156,10 @@ export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
   app.post('/v1/agents/challenge', wrap((req) => (byAddress(req), agg.challenge(req.body?.agent)), 201));
   app.post('/v1/proofs/threshold', wrap((req) => (byAddress(req), agg.presentThreshold(req.body))));
 
-  app.get('/v1/health', wrap(() => ({ status: 'ok', aggregator: agg.did, config: agg.config.circuits, pending: agg.pending, checkpoint: agg.latestCheckpoint()?.body.sequence ?? 0, uptimeS: Math.round((Date.now() - started) / 1000) })));
+  app.get('/v1/health', wrap(() => {
+    const keys = agg.keyDocument();
+    return { status: 'ok', aggregator: agg.did, config: agg.config.circuits, keyMode: keys.mode, keySetHash: keys.keySetHash, pending: agg.pending, checkpoint: agg.latestCheckpoint()?.body.sequence ?? 0, uptimeS: Math.round((Date.now() - started) / 1000) };
+  }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });

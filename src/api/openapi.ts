@@ -86,7 +86,31 @@ export function openApiDocument(): object {
       '/v1/checkpoints/latest': { get: { summary: 'Latest signed checkpoint', responses: { '200': ok('Checkpoint'), ...errors(404) } } },
       '/v1/checkpoints/{seq}': { get: { summary: 'Checkpoint by sequence', parameters: [{ name: 'seq', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('Checkpoint'), ...errors(400, 404) } } },
       '/v1/batches/{seq}': { get: { summary: 'Batch proof by sequence', parameters: [{ name: 'seq', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('Batch with proof and checkpoint'), ...errors(400, 404) } } },
-      '/v1/keys': { get: { summary: 'Aggregator key and circuit verification keys', responses: { '200': ok('Keys') } } },
+      '/v1/keys': { get: { summary: 'The key set in force: mode, key set hash, who can forge, verification keys, the signed key document and the history (docs/keys.md)', responses: { '200': ok('Keys') } } },
+      '/v1/keys/{hash}': { get: { summary: 'A key set of this aggregator by its hash (and a ceremony\'s transcript)', parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { '200': ok('Keys'), ...errors(400, 404) } } },
+      '/v1/keys/{hash}/{circuit}.zkey': { get: { summary: 'A proving key of a key set', parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string' } }, { name: 'circuit', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'snarkjs zkey', content: { 'application/octet-stream': {} } }, ...errors(400, 404) } } },
+      '/v1/ceremony': { get: { summary: "The organisations' ceremony: public state and transcript", responses: { '200': ok('Ceremony'), ...errors(404) } } },
+      '/v1/ceremony/{circuit}/{step}.zkey': {
+        get: {
+          summary: "A step's key (step: a number, or latest); headers zktrust-step and zktrust-sha256",
+          parameters: [{ name: 'circuit', in: 'path', required: true, schema: { type: 'string' } }, { name: 'step', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'snarkjs zkey', content: { 'application/octet-stream': {} } }, ...errors(400, 404) },
+        },
+      },
+      '/v1/ceremony/{circuit}/contributions': {
+        post: {
+          summary: "An organisation's contribution: the new key as the body, its signed statement in headers",
+          parameters: [
+            { name: 'circuit', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'zktrust-statement', in: 'header', required: true, schema: { type: 'string' }, description: 'base64url of the JSON statement {ceremony, circuit, index, previous, next, contributionHash, org, name, time}' },
+            { name: 'zktrust-signature', in: 'header', required: true, schema: { type: 'string' }, description: 'Ed25519 by the organisation over "zktrust/v1/ceremony-contribution\\n" + canonical JSON of the statement, hex' },
+          ],
+          requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          responses: { '201': ok('The accepted step'), ...errors(400, 401, 403, 404, 409, 413) },
+        },
+      },
+      '/v1/admin/ceremony': { post: { summary: 'Start a ceremony from a powers-of-tau file on the aggregator machine', security: [{ admin: [] }], responses: { '202': ok('Ceremony (preparing)'), ...errors(400, 401, 409) } } },
+      '/v1/admin/ceremony/finalize': { post: { summary: 'Finish the ceremony with a public beacon; schedule the key set', security: [{ admin: [] }], responses: { '202': ok('Ceremony (finalizing)'), ...errors(400, 401, 409) } } },
       '/v1/agents/challenge': { post: { summary: 'A fresh challenge for an agent', responses: { '201': ok('Challenge'), ...errors(400, 429) } } },
       '/v1/proofs/threshold': {
         post: {

@@ -27,7 +27,7 @@ import { ChaCha, buildBn128 } from 'ffjavascript';
 import { readSections, viewOf } from '../crypto/binfile.ts';
 import { FIELD_MODULUS, bytesToBigint, mod } from '../crypto/field.ts';
 import { loadAddon } from '../native/addon.ts';
-import { G1_SIZE, G2_SIZE, keyCurve, readGrothHeader, type Curve, type GrothHeader, type Point } from './zkey-file.ts';
+import { G1_SIZE, G2_SIZE, keyCurve, readGrothHeader, replaceSections, type Curve, type GrothHeader, type Point } from './zkey-file.ts';
 
 let threaded: Promise<Curve> | undefined;
 /** BN254 with ffjavascript's worker threads, for the multiexponentiations of checkContribution. */
@@ -429,16 +429,7 @@ export async function contribute(prev: Uint8Array, opts: { name?: string; entrop
     [9, h],
     [10, encodeMpcParams(curve, { csHash: mpc.csHash, contributions: [...mpc.contributions, record] })],
   ]);
-  const parts: Uint8Array[] = [prev.subarray(0, 12)];
-  for (const [id, content] of sections) {
-    const body = replaced.get(id) ?? content;
-    const head = new Uint8Array(12);
-    const v = new DataView(head.buffer);
-    v.setUint32(0, id, true);
-    v.setBigUint64(4, BigInt(body.byteLength), true);
-    parts.push(head, body);
-  }
-  return { bytes: Buffer.concat(parts), contributionHash: contributionHash(curve, record) };
+  return { bytes: replaceSections(prev, 'zkey', replaced), contributionHash: contributionHash(curve, record) };
 }
 
 function modInverse(a: bigint): bigint {

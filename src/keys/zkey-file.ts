@@ -96,3 +96,21 @@ export async function verificationKeyOf(bytes: Uint8Array): Promise<Groth16Verif
     IC: Array.from({ length: h.nPublic + 1 }, (_, i) => curve.G1.toObject(curve.G1.fromRprLEM(ic, i * G1_SIZE))),
   }) as Groth16VerificationKey;
 }
+
+/**
+ * The same iden3 container (a zkey, say) with some sections' contents replaced, every section
+ * in its original order.
+ * @throws Error if `bytes` is not a container of that magic.
+ */
+export function replaceSections(bytes: Uint8Array, magic: string, replace: ReadonlyMap<number, Uint8Array>): Uint8Array {
+  const parts: Uint8Array[] = [bytes.subarray(0, 12)];
+  for (const [id, content] of readSections(bytes, magic)) {
+    const body = replace.get(id) ?? content;
+    const head = new Uint8Array(12);
+    const v = new DataView(head.buffer);
+    v.setUint32(0, id, true);
+    v.setBigUint64(4, BigInt(body.byteLength), true);
+    parts.push(head, body);
+  }
+  return Buffer.concat(parts);
+}

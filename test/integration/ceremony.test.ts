@@ -32,7 +32,7 @@ import { readSections } from '../../src/crypto/binfile.ts';
 import { KEY_SET_FILE } from '../../src/keys/key-set-dir.ts';
 import { contribute, encodeMpcParams, makeContribution, parseMpcParams } from '../../src/keys/phase2.ts';
 import { blake2bFile } from '../../src/keys/ptau.ts';
-import { keyCurve, readGrothHeader } from '../../src/keys/zkey-file.ts';
+import { keyCurve, readGrothHeader, replaceSections } from '../../src/keys/zkey-file.ts';
 import { PROJECT_ROOT } from '../../src/prover/artifacts.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
@@ -157,7 +157,7 @@ describe("the organisations' ceremony", () => {
     const s = readSections(prev.bytes, 'zkey');
     const mpc = parseMpcParams(curve, s.get(10)!);
     const one = makeContribution(curve, { csHash: mpc.csHash, previous: mpc.contributions, prevDelta1: readGrothHeader(curve, s.get(2)!).delta1, k: 1n });
-    const zero = rebuild(prev.bytes, 10, encodeMpcParams(curve, { csHash: mpc.csHash, contributions: [...mpc.contributions, one] }));
+    const zero = replaceSections(prev.bytes, 'zkey', new Map([[10, encodeMpcParams(curve, { csHash: mpc.csHash, contributions: [...mpc.contributions, one] })]]));
     const zeroUpload = await upload(circuit, zero, statementFor(orgA, circuit, prev, zero, '00'.repeat(64)));
     expect(zeroUpload).toMatchObject({ status: 400, json: { code: 'out_of_range' } });
     expect(zeroUpload.json.detail).toMatch(/unchanged/);
@@ -245,15 +245,3 @@ describe("the organisations' ceremony", () => {
   }, 300_000);
 });
 
-/** `key` with section `id` replaced (the container written again). */
-function rebuild(key: Uint8Array, id: number, content: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [key.subarray(0, 12)];
-  for (const [sid, body] of readSections(key, 'zkey')) {
-    const b = sid === id ? content : body;
-    const head = new Uint8Array(12);
-    new DataView(head.buffer).setUint32(0, sid, true);
-    new DataView(head.buffer).setBigUint64(4, BigInt(b.byteLength), true);
-    parts.push(head, b);
-  }
-  return Buffer.concat(parts);
-}

@@ -106,7 +106,7 @@ describe('zktrust CLI', () => {
     const json = await cli('info', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', aggregator: svc.aggregator.did, config: 'test' });
     const unknown = await cli('info', 'colour');
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'zktrust: unknown field colour; the aggregator reports status, aggregator, config, pending, checkpoint, uptimeS\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'zktrust: unknown field colour; the aggregator reports status, aggregator, config, keyMode, keySetHash, pending, checkpoint, uptimeS\n']);
   });
 
   it('org add finds the admin token in the data directory when no flag or variable gives it', async () => {

@@ -120,7 +120,7 @@ describe('README examples', () => {
     expect(presentation).toHaveProperty('proof');
     // Verifier: the CLI and the TypeScript example both accept it.
     expect(of('verifier')).toContain('valid: score >= 700 (trusted) [local keys: the aggregator operator could forge]\n');
-    expect(of('verifier')).toContain('true ok trusted 700\n');
+    expect(of('verifier')).toContain('true ok trusted 700 local\n');
     expect(existsSync(join(dir, 'tmp', 'try', 'verify.ts'))).toBe(true);
     // Auditor.
     expect(of('auditor')).toMatch(/1 organisations, 3 entries in 1 submissions, \d+ batches proving 3 entries\nkey set [0-9a-f]{16}\.\.\. \(local\) from checkpoint 1: its operator could forge proofs \(local keys\)\naudit passed\n/);

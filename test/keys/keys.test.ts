@@ -24,7 +24,7 @@ import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
 import { KEY_SET_FILE, KeySetError, openKeySetDir, type KeySetFile } from '../../src/keys/key-set-dir.ts';
 import { generateLocalKeySet } from '../../src/keys/local-keys.ts';
 import { checkContribution, closePhase2Curve, contribute, encodeMpcParams, makeContribution, parseMpcParams, scalePoints } from '../../src/keys/phase2.ts';
-import { keyCurve, readGrothHeader, verificationKeyOf } from '../../src/keys/zkey-file.ts';
+import { keyCurve, readGrothHeader, replaceSections, verificationKeyOf } from '../../src/keys/zkey-file.ts';
 import { readSections } from '../../src/crypto/binfile.ts';
 import { loadAddon } from '../../src/native/addon.ts';
 import { writeZkey } from '../../src/keys/zkey-writer.ts';
@@ -189,19 +189,7 @@ describe('phase-2 contributions', () => {
     base = new Uint8Array(await readFile(p));
   }, 60_000);
 
-  /** A key rebuilt from `key` with sections replaced (the layout contribute() writes). */
-  function rebuild(key: Uint8Array, replace: Map<number, Uint8Array>): Uint8Array {
-    const sections = readSections(key, 'zkey');
-    const parts: Uint8Array[] = [key.subarray(0, 12)];
-    for (const [id, content] of sections) {
-      const body = replace.get(id) ?? content;
-      const head = new Uint8Array(12);
-      new DataView(head.buffer).setUint32(0, id, true);
-      new DataView(head.buffer).setBigUint64(4, BigInt(body.byteLength), true);
-      parts.push(head, body);
-    }
-    return Buffer.concat(parts);
-  }
+  const rebuild = (key: Uint8Array, replace: Map<number, Uint8Array>) => replaceSections(key, 'zkey', replace);
 
   it('a contribution (native and WebAssembly alike) passes checkContribution and snarkjs zkey verify', async () => {
     for (const native of [true, false]) {

@@ -14,12 +14,14 @@ const manifest = readManifest();
 const PINNED: Record<string, Record<string, number>> = {
   test: { 'batch-update': 35_688, threshold: 2_309 },
   production: { 'batch-update': 119_088, threshold: 4_451 },
+  'ceremony-test': { 'batch-update': 5_887, threshold: 1_697 },
 };
 
 describe('artifacts/manifest.json', () => {
   it.each(Object.keys(PINNED).map((c) => [c]))('%s: constraint counts, public signals and committed verification keys', (config) => {
     const conf = manifest.configurations[config]!;
     expect(conf.mode).toBe('dev');
+    expect(conf.keySetHash).toMatch(/^[0-9a-f]{64}$/);
     for (const [circuit, constraints] of Object.entries(PINNED[config]!)) {
       const entry = conf.circuits[circuit]!;
       expect(entry.constraints).toBe(constraints);
