@@ -27,13 +27,15 @@ import { join } from 'node:path';
 import { signingBytes } from '../crypto/canonical.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
 import { publicKeyFromDid } from '../crypto/identity.ts';
-import { vkeyHash, type KeySetDescriptor } from '../crypto/key-set.ts';
+import { isPublishedPhase1, vkeyHash, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { runCeremonyJob } from '../keys/ceremony-jobs.ts';
 import { checkRecordChain, readPhase2 } from '../keys/phase2.ts';
 import { keyCurve, verificationKeyOf } from '../keys/zkey-file.ts';
 import type { CeremonyStep } from '../service/ceremony.ts';
 
 export interface CeremonyAudit {
+  /** Whether phase 1 is one of the published perpetual powers of tau (else whoever made it could forge). */
+  publishedPhase1: boolean;
   /** Organisations that contributed, by circuit. */
   contributors: Record<string, string[]>;
   /** Whether step 5 ran and passed for every circuit. */
@@ -61,7 +63,7 @@ export async function auditCeremonyKeySet(
   fail: (msg: string) => void,
   full?: { ptau: string; r1cs: Record<string, { path: string; sha256: string }> },
 ): Promise<CeremonyAudit> {
-  const out: CeremonyAudit = { contributors: {}, fullyVerified: false };
+  const out: CeremonyAudit = { publishedPhase1: isPublishedPhase1(descriptor.phase1), contributors: {}, fullyVerified: false };
   const t = transcriptIn as Transcript | undefined;
   if (!t || typeof t !== 'object' || !t.circuits || !t.beacon || !t.phase1) {
     fail(`${label}: a ceremony key set without its transcript`);

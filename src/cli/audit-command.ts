@@ -75,6 +75,7 @@ export async function auditCommand(url: string, o: AuditCommandOptions): Promise
     for (const k of report.keySets) {
       console.log(`key set ${k.keySetHash.slice(0, 16)}... (${k.mode}) from checkpoint ${k.fromSequence}: ${who[k.forgeableBy]}`);
       if (k.ceremony) {
+        console.log(k.ceremony.publishedPhase1 ? '  phase 1: a published perpetual powers of tau' : '  phase 1: a powers-of-tau file that is not a published one: whoever made it could forge proofs');
         for (const [circuit, orgs] of Object.entries(k.ceremony.contributors)) console.log(`  ${circuit}: contributions by ${orgs.join(', ') || 'nobody'}`);
         console.log(k.ceremony.fullyVerified ? '  snarkjs zkey verify: the keys follow from the circuits and the powers of tau' : '  not checked against the powers of tau (pass --ptau FILE to run snarkjs zkey verify)');
       }

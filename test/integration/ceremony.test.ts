@@ -10,6 +10,9 @@
  *   - two organisations contribute (one with `zktrust ceremony contribute`), a beacon
  *     finishes it; the key set takes effect from the named checkpoint; batches before it stay
  *     auditable under the local keys; presentations after it name the ceremony key set;
+ *   - the beta forgery: the development beta fails under the ceremony's keys, this test's own
+ *     phase-1 beta succeeds (why phase 1 must be published), and a verifier requiring a
+ *     ceremony refuses that phase 1;
  *   - `zktrust audit --ptau` checks the transcript, the proving keys and runs snarkjs zkey
  *     verify; a tampered transcript fails the audit.
  */
@@ -27,7 +30,6 @@ import { CeremonyClient } from '../../src/client/ceremony-client.ts';
 import { OrgClient } from '../../src/client/org-client.ts';
 import { signingBytes } from '../../src/crypto/canonical.ts';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';
-import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { readSections } from '../../src/crypto/binfile.ts';
 import { KEY_SET_FILE } from '../../src/keys/key-set-dir.ts';
 import { contribute, encodeMpcParams, makeContribution, parseMpcParams } from '../../src/keys/phase2.ts';
@@ -39,8 +41,17 @@ import { startService, type RunningService } from '../../src/service/server.ts';
 import type { ContributionStatement } from '../../src/service/ceremony.ts';
 import { createVerifier } from '../../src/verifier/presentation.ts';
 import { writeKnownPtau } from '../helpers/known-ptau.ts';
+import { forgeWithBeta } from '../helpers/forge.ts';
+import { deriveDevSecrets } from '../../scripts/lib/dev-zkey.ts';
+import { DEV_SEED } from '../../scripts/lib/ensure-artifacts.ts';
+import { contextHash } from '../../src/crypto/context.ts';
+import { didFromPublicKey, identityField, publicKeyFromDid } from '../../src/crypto/identity.ts';
+import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { verifyGroth16 } from '../../src/verifier/groth16.ts';
 import { registerOrgs } from '../helpers/service.ts';
 
+// The secrets of this test's powers of tau (a stand-in for a published one, whose secrets nobody knows).
+const PTAU_SECRETS = { tau: 7n ** 40n, alpha: 11n ** 30n, beta: 13n ** 25n };
 let dir: string;
 let svc: RunningService;
 let ptau: string;
@@ -100,7 +111,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-ceremony-'));
   // A powers of tau with secrets known to this test, kept between runs (it stands in for a published one).
   ptau = join(PROJECT_ROOT, 'build', 'test-keys', 'known-power-13.ptau');
-  if (!existsSync(ptau)) await writeKnownPtau(ptau, 13, { tau: 7n ** 40n, alpha: 11n ** 30n, beta: 13n ** 25n });
+  if (!existsSync(ptau)) await writeKnownPtau(ptau, 13, PTAU_SECRETS);
   ptauHash = await blake2bFile(ptau);
   svc = await startService(config(), () => {});
   await registerOrgs(svc.url, 't', [orgA, orgB, orgC]);
@@ -220,6 +231,19 @@ describe("the organisations' ceremony", () => {
     expect(await ceremonyOnly.verifyPresentation(before, e)).toMatchObject({ ok: false, reason: 'key_mode_not_accepted', keyMode: 'local' });
     // Without the test's ptau in its list, this phase 1 is not a published one.
     expect((await createVerifier({ aggregatorKeys: [svc.aggregator.did], requireKeyMode: 'ceremony' }).verifyPresentation(after, e)).reason).toBe('unpublished_phase1');
+    // The forgery with beta: the development beta fails under the ceremony's keys; the beta of
+    // this test's own powers of tau succeeds, which is why phase 1 must be one nobody knows.
+    const stranger = didFromPublicKey(generateKeyPair().publicKey);
+    const cpSigned = svc.aggregator.latestCheckpoint()!;
+    const vkey = (after as any).verificationKey;
+    const forgedContext = { nonce: 'f', audience: 'https://victim.example', expiry: Math.floor(Date.now() / 1000) + 600 };
+    const signals = [BigInt(cpSigned.body.stateRoot), identityField(publicKeyFromDid(stranger)), 999n, 0n, 0n, policyHash(POLICY_V1), contextHash(forgedContext)];
+    const forge = async (beta: bigint) => ({ ...(after as any), agent: stranger, context: forgedContext, publicSignals: signals.map(String), proof: await forgeWithBeta(vkey, signals, beta) });
+    const fe = { agent: stranger, minScore: 999, context: { nonce: 'f', audience: 'https://victim.example' }, maxAgeS: 600 };
+    expect(await ceremonyOnly.verifyPresentation(await forge(deriveDevSecrets(DEV_SEED).beta), fe)).toMatchObject({ ok: false, reason: 'invalid_proof', keyMode: 'ceremony' });
+    const withPhase1Secret = await forge(PTAU_SECRETS.beta);
+    expect(await verifyGroth16(vkey, withPhase1Secret.publicSignals, withPhase1Secret.proof)).toBe(true);
+    expect((await createVerifier({ aggregatorKeys: [svc.aggregator.did], requireKeyMode: 'ceremony' }).verifyPresentation(withPhase1Secret, fe)).reason).toBe('unpublished_phase1');
     // A default verifier accepts it, as forgeable by the operator who chose that phase 1.
     expect(await createVerifier({ aggregatorKeys: [svc.aggregator.did] }).verifyPresentation(after, e)).toMatchObject({ ok: true, keyMode: 'ceremony', forgeableBy: 'operator' });
   }, 120_000);
@@ -229,7 +253,7 @@ describe("the organisations' ceremony", () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.keySets.map((k: any) => k.mode)).toEqual(['local', 'ceremony']);
-    expect(report.keySets[1].ceremony).toMatchObject({ fullyVerified: true });
+    expect(report.keySets[1].ceremony).toMatchObject({ fullyVerified: true, publishedPhase1: false });
     expect(report.keySets[1].ceremony.contributors.threshold).toHaveLength(3);
     // The transcript edited on disk: a statement's signature no longer covers it.
     const hash = svc.aggregator.ceremony.status().keySetHash!;
