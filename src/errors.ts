@@ -47,15 +47,23 @@ const TITLES: Record<ErrorCode, string> = {
   internal: 'Internal error',
 };
 
+/** What a client should know to come back: seconds to wait, and the limit it ran into. */
+export interface RetryInfo {
+  retryAfterS?: number;
+  rateLimit?: { limit: number; remaining: number; resetS: number };
+}
+
 export class ZkTrustError extends Error {
   override name = 'ZkTrustError';
   readonly code: ErrorCode;
   readonly status: number;
+  readonly retry?: RetryInfo;
 
-  constructor(code: ErrorCode, detail: string) {
+  constructor(code: ErrorCode, detail: string, retry?: RetryInfo) {
     super(detail);
     this.code = code;
     this.status = ERROR_STATUS[code];
+    if (retry) this.retry = retry;
   }
 }
 

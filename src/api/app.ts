@@ -1,203 +1,179 @@
 /**
- * The HTTP API (express): parses and bounds requests, calls the aggregator, maps errors to
- * RFC 9457 problem+json. No business rule lives here.
+ * The HTTP API (express): bounds and validates requests, calls the service, maps errors to
+ * RFC 9457 problem+json. No business rule lives here. The endpoints are declared once in
+ * routes.ts (their schemas in src/protocol/schemas.ts), which also generates /openapi.json.
+ *
+ * Every request, in order: a request id and a log line (pino-http: method, route, status,
+ * time; never a header or a body); the per-address rate limit (except probes and metrics);
+ * the admin token where required; 503 while the service starts; the body parser (bounded);
+ * the route's path and query schemas; the service. Every failure is a problem+json with a
+ * stable code, including the body parser's, a malformed percent-encoding and an unknown
+ * route; an unexpected error is logged with the request id and answered with a generic 500.
  * @module
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger as Pino } from 'pino';
 import { ZkTrustError, toProblem } from '../errors.ts';
-import type { Aggregator } from '../service/aggregator.ts';
+import { parseOrThrow } from '../protocol/schemas.ts';
+import { addressKey, type RateLimits } from '../service/limits.ts';
+import type { ServiceHandle } from '../service/server.ts';
 import { openApiDocument } from './openapi.ts';
+import { routes, type Route } from './routes.ts';
 
 export interface ApiOptions {
   adminToken: string;
   /** Largest accepted JSON body, in bytes. */
   bodyLimit: number;
-  /** Requests per second allowed per organisation (submissions) and per client address. */
-  ratePerSecond: number;
-  burst: number;
-  log?: (entry: Record<string, unknown>) => void;
+  limits: RateLimits;
+  /** express's `trust proxy` setting (docs/api.md). */
+  trustProxy: boolean | number | string;
+  pino: Pino;
 }
 
-/** Token buckets by key; refuses with rate_limited when a key has no token left. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-  ) {}
-  take(key: string): void {
-    const now = Date.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
-    b.at = now;
-    if (b.tokens < 1) throw new ZkTrustError('rate_limited', 'too many requests, slow down');
-    b.tokens -= 1;
-    this.buckets.set(key, b);
-    if (this.buckets.size > 100_000) this.buckets.clear();
-  }
-}
-
-function intParam(v: unknown, name: string): number {
-  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(v)) throw new ZkTrustError('malformed', `${name} must be a non-negative integer`);
-  return Number(v);
-}
-
-function circuitParam(v: unknown): string {
-  if (typeof v !== 'string' || !/^[a-z][a-z0-9-]{0,40}$/.test(v)) throw new ZkTrustError('malformed', 'circuit must be a circuit name');
-  return v;
-}
-
-function hashParam(v: unknown): string {
-  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw new ZkTrustError('malformed', 'a key set hash is 64 lower-case hex digits');
-  return v;
-}
-
-/** Builds the express application for `agg`. */
-export function createApp(agg: Aggregator, opts: ApiOptions): express.Express {
+/** Builds the express application for the service behind `service`. */
+export function createApp(service: ServiceHandle, opts: ApiOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const limiter = new RateLimiter(opts.ratePerSecond, opts.burst);
-  const started = Date.now();
-  const counts = new Map<string, number>();
+  app.set('trust proxy', opts.trustProxy);
+  const table = routes(service.config.maxRecordsPerSubmission);
+  const document = openApiDocument(table);
+  const telemetry = service.telemetry;
 
+  app.use(
+    pinoHttp({
+      logger: opts.pino,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // What a request log line holds: no header (the admin token, signatures), no body.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.slice(0, 200) }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      customSuccessMessage: () => 'request',
+      customErrorMessage: () => 'request failed',
+    }),
+  );
   app.use((req, res, next) => {
     const t0 = performance.now();
     res.on('finish', () => {
-      const key = `${req.method} ${req.route?.path ?? 'unmatched'} ${res.statusCode}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      opts.log?.({ msg: 'request', method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) });
+      const labels = { method: req.method, route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) };
+      telemetry.httpRequests.inc(labels);
+      telemetry.httpDuration.observe(labels, (performance.now() - t0) / 1000);
     });
     next();
   });
-  app.use(express.json({ limit: opts.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
-  const wrap = (fn: (req: Request, res: Response) => Promise<unknown> | unknown, status = 200) => async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const out = await fn(req, res);
-      if (!res.headersSent) res.status(status).json(out);
-    } catch (e) {
-      next(e);
-    }
-  };
   const admin = (req: Request) => {
     const h = req.get('authorization') ?? '';
     const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7) : '');
     const want = Buffer.from(opts.adminToken);
     if (given.length !== want.length || !timingSafeEqual(given, want)) throw new ZkTrustError('unauthorized', 'a valid admin token is required');
   };
-  const byAddress = (req: Request) => limiter.take(`ip:${req.ip}`);
+  const json = express.json({ limit: opts.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] });
 
-  app.post('/v1/admin/orgs', wrap((req) => (admin(req), agg.registerOrg(req.body)), 201));
-  app.post('/v1/admin/orgs/:did/suspend', wrap((req) => (admin(req), agg.setOrgStatus(String(req.params.did), 'suspended'))));
-  app.post('/v1/admin/orgs/:did/activate', wrap((req) => (admin(req), agg.setOrgStatus(String(req.params.did), 'active'))));
-  app.get('/v1/orgs', wrap(() => agg.orgs()));
-
-  app.post(
-    '/v1/records',
-    wrap((req) => {
-      const org = typeof req.body?.org === 'string' ? req.body.org : `ip:${req.ip}`;
-      limiter.take(`org:${org}`);
-      return agg.submit(req.body);
-    }, 201),
-  );
-
-  app.get('/v1/log/head', wrap(() => agg.treeHead()));
-  app.get('/v1/log/entries', wrap((req) => agg.logEntries(intParam(req.query.start, 'start'), intParam(req.query.end, 'end'))));
-  app.get('/v1/log/submission', wrap((req) => agg.submission(String(req.query.id ?? ''))));
-  app.get('/v1/log/inclusion', wrap((req) => agg.inclusionProof(intParam(req.query.index, 'index'), intParam(req.query.size, 'size'))));
-  app.get('/v1/log/consistency', wrap((req) => agg.consistencyProof(intParam(req.query.first, 'first'), intParam(req.query.second, 'second'))));
-
-  app.get(
-    '/v1/checkpoints/latest',
-    wrap(() => {
-      const c = agg.latestCheckpoint();
-      if (!c) throw new ZkTrustError('not_found', 'no checkpoint yet');
-      return c;
-    }),
-  );
-  app.get('/v1/checkpoints/:seq', wrap(async (req) => (await agg.batch(intParam(req.params.seq, 'seq'))).checkpoint));
-  app.get('/v1/batches/:seq', wrap((req) => agg.batch(intParam(req.params.seq, 'seq'))));
-  app.get('/v1/keys', wrap(() => agg.keyDocument()));
-  app.get('/v1/keys/:hash', wrap((req) => agg.keyDocument(hashParam(req.params.hash))));
-  app.get('/v1/keys/:hash/:circuit.zkey', (req, res, next) => {
-    try {
-      const path = agg.provingKeyPath(hashParam(req.params.hash), circuitParam(req.params.circuit));
-      res.type('application/octet-stream');
-      res.sendFile(path, { dotfiles: 'allow' }, (e) => e && next(e));
-    } catch (e) {
-      next(e);
+  for (const r of table) {
+    const steps: express.RequestHandler[] = [];
+    // The per-address limit comes first: before authentication, before any parsing.
+    if ((r.limit ?? 'address') !== 'none') {
+      steps.push(async (req, res, next) => {
+        try {
+          const key = addressKey(req.ip);
+          const state = await opts.limits.take(r.limit === 'download' ? 'download' : 'address', key);
+          res.set({ 'ratelimit-limit': String(state.limit), 'ratelimit-remaining': String(state.remaining), 'ratelimit-reset': String(state.resetS) });
+          next();
+        } catch (e) {
+          next(e);
+        }
+      });
     }
-  });
-
-  // The organisations' ceremony (src/service/ceremony.ts).
-  app.post('/v1/admin/ceremony', wrap((req) => (admin(req), agg.ceremony.start(req.body)), 202));
-  app.post('/v1/admin/ceremony/finalize', wrap((req) => (admin(req), agg.ceremony.finalize(req.body)), 202));
-  app.get('/v1/ceremony', wrap(() => agg.ceremony.status()));
-  app.get('/v1/ceremony/:circuit/:step.zkey', (req, res, next) => {
-    try {
-      const step = String(req.params.step);
-      const { path, index, sha256 } = agg.ceremony.stepKeyPath(circuitParam(req.params.circuit), step === 'latest' ? undefined : intParam(step, 'step'));
-      res.set({ 'zktrust-step': String(index), 'zktrust-sha256': sha256 }).type('application/octet-stream');
-      res.sendFile(path, { dotfiles: 'allow' }, (e) => e && next(e));
-    } catch (e) {
-      next(e);
+    if (r.admin) steps.push((req, _res, next) => next(tryCatch(() => admin(req))));
+    if (!r.always) {
+      steps.push((_req, _res, next) => next(service.aggregator ? undefined : new ZkTrustError('unavailable', `the service is starting (${service.progress().step})`, { retryAfterS: 5 })));
     }
-  });
-  app.post(
-    '/v1/ceremony/:circuit/contributions',
-    wrap((req) => {
-      if (!req.is('application/octet-stream')) throw new ZkTrustError('malformed', 'a contribution is uploaded as application/octet-stream');
-      return agg.ceremony.contribute(circuitParam(req.params.circuit), req.get('zktrust-statement'), req.get('zktrust-signature'), req);
-    }, 201),
-  );
+    if (r.body?.contentType === 'application/json') steps.push(json);
+    steps.push(handler(r, service));
+    app[r.method](r.path, ...steps);
+  }
 
-  app.post('/v1/agents/challenge', wrap((req) => (byAddress(req), agg.challenge(req.body?.agent)), 201));
-  app.post('/v1/proofs/threshold', wrap((req) => (byAddress(req), agg.presentThreshold(req.body))));
-
-  app.get('/v1/health', wrap(() => {
-    const keys = agg.keyDocument();
-    return { status: 'ok', aggregator: agg.did, config: agg.config.circuits, keyMode: keys.mode, keySetHash: keys.keySetHash, pending: agg.pending, checkpoint: agg.latestCheckpoint()?.body.sequence ?? 0, uptimeS: Math.round((Date.now() - started) / 1000) };
-  }));
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json(document);
   });
-  app.get('/metrics', (_req, res) => {
-    const m = agg.metrics;
-    const series: Array<[name: string, type: 'counter' | 'gauge', help: string, value: number | string]> = [
-      ['zktrust_records_accepted_total', 'counter', 'Records appended to the log.', m.recordsAccepted],
-      ['zktrust_log_writes_total', 'counter', 'Synced log writes (one per group of submissions appended together).', m.logWrites],
-      ['zktrust_submissions_rejected_total', 'counter', 'Submissions refused.', m.submissionsRejected],
-      ['zktrust_batches_proven_total', 'counter', 'Batch proofs completed.', m.batchesProven],
-      ['zktrust_batch_prove_seconds_total', 'counter', 'Time spent building and proving batches.', (m.batchProveMs / 1000).toFixed(3)],
-      ['zktrust_pending_entries', 'gauge', 'Log entries not yet in a proven batch.', agg.pending],
-      ['zktrust_presentations_total', 'counter', 'Threshold presentations proven.', m.presentations],
-      ['zktrust_presentation_cache_hits_total', 'counter', 'Presentations served from the cache.', m.presentationCacheHits],
-    ];
-    const lines = [
-      ...series.flatMap(([name, type, help, value]) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`]),
-      '# HELP zktrust_http_requests_total HTTP requests by method, route and status.',
-      '# TYPE zktrust_http_requests_total counter',
-      ...[...counts].map(([k, n]) => {
-        const [method, route, status] = k.split(' ');
-        return `zktrust_http_requests_total{method="${method}",route="${route}",status="${status}"} ${n}`;
-      }),
-    ];
-    res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
-  });
-
-  app.use((req, _res, next) => next(new ZkTrustError('not_found', `no route for ${req.method} ${req.path}`)));
-  // Errors: body-parser's own errors carry a type; everything else is a ZkTrustError or a bug.
+  app.use((req, _res, next) => next(new ZkTrustError('not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let e = err;
-    const type = (err as { type?: string })?.type;
-    if (type === 'entity.too.large') e = new ZkTrustError('payload_too_large', `the body exceeds ${opts.bodyLimit} bytes`);
-    else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') e = new ZkTrustError('malformed', 'the body is not valid JSON');
-    if (!(e instanceof ZkTrustError)) opts.log?.({ msg: 'internal error', path: req.path, error: String((err as Error)?.stack ?? err) });
-    const problem = toProblem(e, req.path);
-    if (problem.status === 429 || problem.status === 503) res.set('retry-after', '5');
+    const e = asZkTrustError(err, opts.bodyLimit);
+    // A bug: logged with the request id, never shown to the client.
+    if (!e) req.log?.error({ err, route: req.route?.path }, 'internal error');
+    const problem = toProblem(e ?? err, req.path.slice(0, 200));
+    const retry = e?.retry;
+    if (retry?.retryAfterS !== undefined) res.set('retry-after', String(retry.retryAfterS));
+    else if (problem.status === 429 || problem.status === 503) res.set('retry-after', '5');
+    if (retry?.rateLimit) res.set({ 'ratelimit-limit': String(retry.rateLimit.limit), 'ratelimit-remaining': '0', 'ratelimit-reset': String(retry.rateLimit.resetS) });
+    if (res.headersSent) return res.end();
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
   return app;
+}
+
+function tryCatch(fn: () => void): unknown {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    return e;
+  }
+}
+
+/** The route's parameters, query and headers checked against its schemas, then the service. */
+function handler(r: Route, service: ServiceHandle): express.RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const params = r.params ? parseOrThrow(r.params, req.params, 'path') : req.params;
+      const query = r.query ? parseOrThrow(r.query, req.query, 'query') : {};
+      if (r.headers) parseOrThrow(r.headers, { 'zktrust-statement': req.get('zktrust-statement'), 'zktrust-signature': req.get('zktrust-signature') }, 'headers');
+      if (r.body?.contentType === 'application/octet-stream' && !req.is('application/octet-stream')) throw new ZkTrustError('malformed', `the body must be ${r.body.contentType}`);
+      const out = await r.handle({ agg: service.aggregator!, service, params, query, body: req.body, req, res });
+      if (res.headersSent) return;
+      if (out === undefined) return void res.end();
+      if (res.statusCode === 200) res.status(r.ok.status);
+      res.json(out);
+    } catch (e) {
+      next(e);
+    }
+  };
+}
+
+/**
+ * The stable error a client sees for what went wrong, or undefined for a bug. The body
+ * parser's and the router's own errors carry a 4xx status and a type; they keep their
+ * meaning and lose their message.
+ */
+function asZkTrustError(err: unknown, bodyLimit: number): ZkTrustError | undefined {
+  if (err instanceof ZkTrustError) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number } | undefined;
+  switch (e?.type) {
+    case 'entity.too.large':
+      return new ZkTrustError('payload_too_large', `the body exceeds ${bodyLimit} bytes`);
+    case 'entity.parse.failed':
+      return new ZkTrustError('malformed', 'the body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ZkTrustError('malformed', 'the body has an unsupported encoding or charset');
+    case 'request.aborted':
+    case 'stream.not.readable':
+    case 'request.size.invalid':
+      return new ZkTrustError('malformed', 'the body could not be read');
+    case 'parameters.too.many':
+      return new ZkTrustError('malformed', 'too many parameters');
+  }
+  const status = e?.status ?? e?.statusCode;
+  if (err instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500)) return new ZkTrustError('malformed', 'the request could not be decoded (path, query or body)');
+  return undefined;
 }

@@ -1,127 +1,74 @@
 /**
- * The OpenAPI 3.1 description of every endpoint, served at /openapi.json.
+ * The OpenAPI 3.1 document, generated from the route table (routes.ts) and its zod schemas
+ * (src/protocol/schemas.ts): the same schemas validate the requests, so the document cannot
+ * drift from what the service accepts and answers. Served at /openapi.json.
  * @module
  */
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
+import { ProblemSchema } from '../protocol/schemas.ts';
+import type { Route } from './routes.ts';
 
-const problem = { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
-const intQuery = (name: string) => ({ name, in: 'query', required: true, schema: { type: 'integer', minimum: 0 } });
+/** JSON Schema 2020-12 of a zod schema, without its $schema line (OpenAPI 3.1 embeds it). */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
 
-export function openApiDocument(): object {
+/** The error codes a status can carry (docs/api.md). */
+const codesOf = (status: number) => (Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>).filter(([, s]) => s === status).map(([c]) => c);
+
+function parameters(r: Route): unknown[] {
+  const out: unknown[] = [];
+  const add = (schema: z.ZodType | undefined, where: 'path' | 'query' | 'header') => {
+    if (!schema) return;
+    const s = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+    for (const [name, prop] of Object.entries(s.properties ?? {})) out.push({ name, in: where, required: where === 'path' || (s.required ?? []).includes(name), schema: prop });
+  };
+  add(r.params, 'path');
+  add(r.query, 'query');
+  add(r.headers, 'header');
+  return out;
+}
+
+/** The OpenAPI document of `table`. */
+export function openApiDocument(table: readonly Route[]): object {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of table) {
+    const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const responses: Record<string, unknown> = {
+      [String(r.ok.status)]: r.ok.schema
+        ? { description: r.ok.description, content: { 'application/json': { schema: jsonSchema(r.ok.schema, 'output') } } }
+        : { description: r.ok.description, content: { [r.ok.contentType ?? 'application/octet-stream']: {} } },
+    };
+    for (const status of r.errors) responses[String(status)] = { description: `problem+json, code ${codesOf(status).join(' | ')}`, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+    if (!r.always && !responses['503']) responses['503'] = { description: 'problem+json, code unavailable: the service is starting', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+    const operation: Record<string, unknown> = {
+      operationId: r.operationId,
+      summary: r.summary,
+      tags: [r.tag],
+      ...(r.admin ? { security: [{ admin: [] }] } : {}),
+      ...(parameters(r).length ? { parameters: parameters(r) } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { [r.body.contentType]: { schema: r.body.contentType === 'application/json' ? jsonSchema(r.body.schema, 'input') : { type: 'string', format: 'binary' } } },
+            },
+          }
+        : {}),
+      responses,
+    };
+    (paths[path] ??= {})[r.method] = operation;
+  }
+  paths['/openapi.json'] = { get: { operationId: 'getOpenApi', summary: 'This document', tags: ['operations'], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } };
   return {
     openapi: '3.1.0',
-    info: { title: 'zktrust aggregator', version: '0.1.0', description: 'Signed ingestion of outcome-record commitments, a transparency log, proven batches and threshold presentations.' },
+    info: { title: 'zktrust aggregator', version: '0.1.0', description: 'Signed ingestion of outcome-record commitments, a transparency log, proven batches, threshold presentations, key sets and the organisations\' ceremony (docs/api.md).' },
     components: {
       securitySchemes: { admin: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail', 'code'],
-          properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, instance: { type: 'string' } },
-        },
-        Submission: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['org', 'nonce', 'timestamp', 'records', 'signature'],
-          properties: {
-            org: { type: 'string', description: 'did:key of the organisation' },
-            nonce: { type: 'string', pattern: '^[0-9a-f]{16,64}$' },
-            timestamp: { type: 'integer', description: 'Unix seconds, within 5 minutes of the server clock' },
-            records: {
-              type: 'array',
-              minItems: 1,
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'],
-                properties: {
-                  commitment: { type: 'string', description: 'decimal field element' },
-                  agent: { type: 'string', description: 'did:key of the agent' },
-                  epoch: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  kept: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  broken: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  violations: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  scope: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  salt: { type: 'string', description: 'decimal field element' },
-                },
-              },
-            },
-            signature: { type: 'string', description: 'Ed25519 over "zktrust/v1/submission\\n" + canonical JSON of {org, nonce, timestamp, commitments}, hex' },
-          },
-        },
-        ThresholdRequest: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['agent', 'minScore', 'context', 'challenge', 'signature'],
-          properties: {
-            agent: { type: 'string' },
-            minScore: { type: 'integer', minimum: 0, maximum: 1000 },
-            minRecords: { type: 'integer', minimum: 0 },
-            minOrgs: { type: 'integer', minimum: 0 },
-            context: { type: 'object', required: ['nonce', 'audience', 'expiry'], properties: { nonce: { type: 'string' }, audience: { type: 'string' }, expiry: { type: 'integer' } } },
-            challenge: { type: 'string', description: 'from POST /v1/agents/challenge' },
-            signature: { type: 'string', description: 'Ed25519 by the agent over "zktrust/v1/threshold-request\\n" + canonical JSON of the other fields, hex' },
-          },
-        },
-      },
+      schemas: { Problem: jsonSchema(ProblemSchema, 'output') },
     },
-    paths: {
-      '/v1/admin/orgs': { post: { summary: 'Register an organisation', security: [{ admin: [] }], responses: { '201': ok('The organisation with its registry index'), ...errors(400, 401, 409) } } },
-      '/v1/admin/orgs/{did}/suspend': { post: { summary: 'Suspend an organisation', security: [{ admin: [] }], parameters: [{ name: 'did', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('Updated'), ...errors(401, 404) } } },
-      '/v1/admin/orgs/{did}/activate': { post: { summary: 'Reactivate an organisation', security: [{ admin: [] }], parameters: [{ name: 'did', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('Updated'), ...errors(401, 404) } } },
-      '/v1/orgs': { get: { summary: 'The public organisation registry', responses: { '200': ok('did, index, status, name', { type: 'array' }) } } },
-      '/v1/records': {
-        post: {
-          summary: 'Submit signed record commitments with their openings',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Submission' } } } },
-          responses: { '201': ok('Signed receipt: log index range, tree head, deadline'), ...errors(400, 401, 403, 409, 413, 429, 503) },
-        },
-      },
-      '/v1/log/head': { get: { summary: 'Signed tree head', responses: { '200': ok('Signed tree head') } } },
-      '/v1/log/entries': { get: { summary: 'Public log entries [start, end)', parameters: [intQuery('start'), intQuery('end')], responses: { '200': ok('Entries', { type: 'array' }), ...errors(400) } } },
-      '/v1/log/submission': { get: { summary: 'A signed submission by id', parameters: [{ name: 'id', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': ok('Submission'), ...errors(404) } } },
-      '/v1/log/inclusion': { get: { summary: 'RFC 9162 inclusion proof', parameters: [intQuery('index'), intQuery('size')], responses: { '200': ok('Audit path'), ...errors(400) } } },
-      '/v1/log/consistency': { get: { summary: 'RFC 9162 consistency proof', parameters: [intQuery('first'), intQuery('second')], responses: { '200': ok('Consistency proof'), ...errors(400) } } },
-      '/v1/checkpoints/latest': { get: { summary: 'Latest signed checkpoint', responses: { '200': ok('Checkpoint'), ...errors(404) } } },
-      '/v1/checkpoints/{seq}': { get: { summary: 'Checkpoint by sequence', parameters: [{ name: 'seq', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('Checkpoint'), ...errors(400, 404) } } },
-      '/v1/batches/{seq}': { get: { summary: 'Batch proof by sequence', parameters: [{ name: 'seq', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('Batch with proof and checkpoint'), ...errors(400, 404) } } },
-      '/v1/keys': { get: { summary: 'The key set in force: mode, key set hash, who can forge, verification keys, the signed key document and the history (docs/keys.md)', responses: { '200': ok('Keys') } } },
-      '/v1/keys/{hash}': { get: { summary: 'A key set of this aggregator by its hash (and a ceremony\'s transcript)', parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { '200': ok('Keys'), ...errors(400, 404) } } },
-      '/v1/keys/{hash}/{circuit}.zkey': { get: { summary: 'A proving key of a key set', parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string' } }, { name: 'circuit', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'snarkjs zkey', content: { 'application/octet-stream': {} } }, ...errors(400, 404) } } },
-      '/v1/ceremony': { get: { summary: "The organisations' ceremony: public state and transcript", responses: { '200': ok('Ceremony'), ...errors(404) } } },
-      '/v1/ceremony/{circuit}/{step}.zkey': {
-        get: {
-          summary: "A step's key (step: a number, or latest); headers zktrust-step and zktrust-sha256",
-          parameters: [{ name: 'circuit', in: 'path', required: true, schema: { type: 'string' } }, { name: 'step', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'snarkjs zkey', content: { 'application/octet-stream': {} } }, ...errors(400, 404) },
-        },
-      },
-      '/v1/ceremony/{circuit}/contributions': {
-        post: {
-          summary: "An organisation's contribution: the new key as the body, its signed statement in headers",
-          parameters: [
-            { name: 'circuit', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'zktrust-statement', in: 'header', required: true, schema: { type: 'string' }, description: 'base64url of the JSON statement {ceremony, circuit, index, previous, next, contributionHash, org, name, time}' },
-            { name: 'zktrust-signature', in: 'header', required: true, schema: { type: 'string' }, description: 'Ed25519 by the organisation over "zktrust/v1/ceremony-contribution\\n" + canonical JSON of the statement, hex' },
-          ],
-          requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          responses: { '201': ok('The accepted step'), ...errors(400, 401, 403, 404, 409, 413) },
-        },
-      },
-      '/v1/admin/ceremony': { post: { summary: 'Start a ceremony from a powers-of-tau file on the aggregator machine', security: [{ admin: [] }], responses: { '202': ok('Ceremony (preparing)'), ...errors(400, 401, 409) } } },
-      '/v1/admin/ceremony/finalize': { post: { summary: 'Finish the ceremony with a public beacon; schedule the key set', security: [{ admin: [] }], responses: { '202': ok('Ceremony (finalizing)'), ...errors(400, 401, 409) } } },
-      '/v1/agents/challenge': { post: { summary: 'A fresh challenge for an agent', responses: { '201': ok('Challenge'), ...errors(400, 429) } } },
-      '/v1/proofs/threshold': {
-        post: {
-          summary: 'A threshold presentation, requested and signed by the agent',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ThresholdRequest' } } } },
-          responses: { '200': ok('Presentation: proof, public signals, signed checkpoint'), ...errors(400, 401, 403, 404, 422, 429) },
-        },
-      },
-      '/v1/health': { get: { summary: 'Liveness and progress', responses: { '200': ok('Health') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI document') } } },
-    },
+    paths,
   };
 }

@@ -31,10 +31,14 @@ program
   .description('run the aggregator on the embedded store (configuration: environment variables, see README)')
   .action(async () => {
     const config = loadConfig();
-    // First start: compile the configuration's circuits (about 60 s for production), and the
-    // development keys only when they were asked for.
-    await ensureArtifacts(config.circuits, { update: false, devKeys: config.insecureDevKeys, onProgress: (m) => jsonLogger({ level: 'info', msg: 'setup', detail: m }) });
-    const svc = await startService(config);
+    // The server listens at once; on a first start it then compiles the configuration's
+    // circuits (about a minute for production; development keys only when asked for) and
+    // makes its keys, which /v1/ready reports.
+    const svc = await startService(config, undefined, {
+      prepare: async (step) => {
+        await ensureArtifacts(config.circuits, { update: false, devKeys: config.insecureDevKeys, onProgress: (m) => (step(`preparing the circuits: ${m}`), jsonLogger({ level: 'info', msg: 'setup', detail: m })) });
+      },
+    });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

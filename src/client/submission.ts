@@ -7,6 +7,7 @@ import { signingBytes } from '../crypto/canonical.ts';
 import { assertRecord, recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
 import { publicKeyOf, sign } from '../crypto/ed25519.ts';
 import { FIELD_MODULUS, bytesToBigint } from '../crypto/field.ts';
+import { contextHash } from '../crypto/context.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
 
 export interface RecordInput {
@@ -73,9 +74,14 @@ export interface ThresholdAsk {
   context: { nonce: string; audience: string; expiry: number };
 }
 
-/** A signed threshold request body for POST /v1/proofs/threshold, answering `challenge`. */
+/**
+ * A signed threshold request body for POST /v1/proofs/threshold, answering `challenge`. The
+ * verifier's nonce and audience stay here: the request carries only their context hash
+ * (docs/protocol.md, "Threshold context") and the expiry.
+ */
 export function buildThresholdRequest(agentSecretKey: Uint8Array, challenge: string, ask: ThresholdAsk) {
   const agent = didFromPublicKey(publicKeyOf(agentSecretKey));
-  const request = { agent, minScore: ask.minScore, minRecords: ask.minRecords ?? 0, minOrgs: ask.minOrgs ?? 0, context: ask.context, challenge };
+  const context = { hash: contextHash(ask.context).toString(), expiry: ask.context.expiry };
+  const request = { agent, minScore: ask.minScore, minRecords: ask.minRecords ?? 0, minOrgs: ask.minOrgs ?? 0, context, challenge };
   return { ...request, signature: hex(sign(signingBytes('threshold-request', request), agentSecretKey)) };
 }

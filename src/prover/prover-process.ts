@@ -38,6 +38,7 @@ export class ProverProcess {
   private closed = false;
   /** Why the child's G1 and G2 multiexponentiations run in WebAssembly; undefined when native. */
   readonly msmFallback?: string;
+  private exitListeners: Array<(reason: string) => void> = [];
 
   private constructor(child: ChildProcess, msmFallback: string | undefined) {
     this.child = child;
@@ -49,7 +50,32 @@ export class ProverProcess {
       if (m.ok) p.resolve(m.result);
       else p.reject(new Error(m.error));
     });
-    child.on('exit', (code, signal) => this.failAll(new Error(`prover process exited (${signal ?? code})`)));
+    child.on('exit', (code, signal) => {
+      const reason = `prover process exited (${signal ?? code})`;
+      const unexpected = !this.closed;
+      this.failAll(new Error(reason));
+      if (unexpected) for (const l of this.exitListeners) l(reason);
+    });
+  }
+
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether the child is running and accepts requests. */
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Called once if the child exits without close() (a crash, a kill). */
+  onUnexpectedExit(listener: (reason: string) => void): void {
+    this.exitListeners.push(listener);
   }
 
   /** Starts a process that loads `circuits` (wasm and zkey into memory) and waits until it is ready. */

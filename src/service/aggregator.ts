@@ -11,13 +11,12 @@
  * proven next.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import type { OutcomeRecord } from '../crypto/commitment.ts';
-import { contextHash } from '../crypto/context.ts';
 import { assertValidPublicKey, publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { FORGEABLE_BY, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
@@ -27,19 +26,22 @@ import type { KeySet } from '../keys/key-set-dir.ts';
 import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
 import { compiledCircuits } from '../prover/artifacts.ts';
 import { loadAddon } from '../native/addon.ts';
-import { ProverProcess } from '../prover/prover-process.ts';
+import { SupervisedProver, type ProverStatus } from '../prover/supervised-prover.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
+import { LRUCache } from 'lru-cache';
 import { CeremonyCoordinator } from './ceremony.ts';
+import type { RateLimits } from './limits.ts';
+import type { Telemetry } from './telemetry.ts';
 import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
 import { signerFor, verifierFor } from './fast-ed25519.ts';
 import { identityOfDid } from './fast-hash.ts';
 import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import { SnapshotDir } from './snapshots.ts';
-import * as v from './validate.ts';
+import { ChallengeBody, RecordSchema, RegisterOrgBody, ThresholdRequestBody, parseOrThrow, submissionEnvelope } from '../protocol/schemas.ts';
 
 export interface AggregatorConfig {
   dataDir: string;
@@ -61,6 +63,8 @@ export interface AggregatorConfig {
   expectedMsPerRecord: number;
   /** Snapshot the proven state every this many batches (and at shutdown); 0: never. */
   snapshotEveryBatches: number;
+  /** Presentations queued on the prover at most; more get 503 with Retry-After. */
+  maxQueuedPresentations: number;
   /** Prove with the public-seed development keys (ZKTRUST_INSECURE_DEV_KEYS=1): tests and demos only. */
   insecureDevKeys: boolean;
   /** A key set directory to prove with (ZKTRUST_KEY_SET); otherwise local keys are made on first start. */
@@ -130,6 +134,15 @@ export interface StoredBatch {
   proof: unknown;
   publicSignals: string[];
   checkpoint: Signed<CheckpointBody>;
+}
+
+/**
+ * What the aggregator answers a threshold request with: a presentation whose context holds
+ * only the hash and expiry the agent sent; the agent forwards it with the verifier's nonce and
+ * audience instead of the hash (`Presentation`).
+ */
+export interface ProofResponse extends Omit<Presentation, 'context'> {
+  context: { hash: string; expiry: number };
 }
 
 export interface Presentation {
@@ -210,8 +223,17 @@ export class Aggregator {
   ceremony!: CeremonyCoordinator;
   // Two provers per key set in use (batches, presentations), so that a presentation never
   // waits for a batch proof.
-  private readonly provers = new Map<string, { batch: Promise<ProverProcess>; threshold: Promise<ProverProcess> }>();
+  private readonly provers = new Map<string, { batch: SupervisedProver; threshold: SupervisedProver }>();
   private proversEnabled = false;
+  private readonly telemetry?: Telemetry;
+  /** False after a write to the store failed, until one succeeds (readiness). */
+  storeHealthy = true;
+  private readonly limits?: RateLimits;
+  // Stateless challenges: an HMAC under this per-process key (see challenge()).
+  private readonly challengeKey = randomBytes(32);
+  private readonly envelope: ReturnType<typeof submissionEnvelope>;
+  // Challenges already answered, until they expire: only a verified agent's request adds one.
+  private readonly usedChallenges = new LRUCache<string, true>({ max: 100_000, ttlAutopurge: false });
   private commitments?: CommitmentChecker;
   private proven = 0;
   private sequence = 0;
@@ -224,15 +246,18 @@ export class Aggregator {
   // Totals of every agent over all accepted entries (proven or not), to refuse at ingestion
   // what the state could never take: a new agent in a full tree, totals past 2^48.
   private readonly projected = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
-  private readonly challenges = new Map<string, { agent: string; expires: number }>();
-  private readonly presentationCache = new Map<string, Presentation>();
+  // Presentations of the latest checkpoint, by statement and context (cleared at each checkpoint).
+  private readonly presentationCache = new LRUCache<string, ProofResponse>({ max: 10_000 });
   private running = false;
   private wake?: () => void;
   private loop?: Promise<void>;
   /** Counters for /metrics. */
   readonly metrics = { recordsAccepted: 0, logWrites: 0, submissionsRejected: 0, batchesProven: 0, batchProveMs: 0, presentations: 0, presentationCacheHits: 0 };
 
-  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, logger?: (entry: Record<string, unknown>) => void) {
+  private constructor(config: AggregatorConfig, store: Store, secretKey: Uint8Array, logger?: (entry: Record<string, unknown>) => void, telemetry?: Telemetry, limits?: RateLimits) {
+    this.telemetry = telemetry;
+    this.limits = limits;
+    this.envelope = submissionEnvelope(config.maxRecordsPerSubmission);
     this.config = config;
     this.logger = logger ?? (() => {});
     this.snapshots = new SnapshotDir(join(config.dataDir, 'snapshots'));
@@ -251,7 +276,13 @@ export class Aggregator {
    */
   static async open(
     config: AggregatorConfig,
-    opts: { startProvers?: boolean; log?: (entry: Record<string, unknown>) => void; onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void } = {},
+    opts: {
+      startProvers?: boolean;
+      log?: (entry: Record<string, unknown>) => void;
+      onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void;
+      telemetry?: Telemetry;
+      limits?: RateLimits;
+    } = {},
   ): Promise<Aggregator> {
     await mkdir(config.dataDir, { recursive: true });
     const keyPath = join(config.dataDir, 'aggregator.key');
@@ -259,7 +290,7 @@ export class Aggregator {
     const secretKey = Uint8Array.from(Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'hex'));
     const circuits = compiledCircuits(config.circuits);
     const store = await Store.open(join(config.dataDir, 'db'));
-    const agg = new Aggregator(config, store, secretKey, opts.log);
+    const agg = new Aggregator(config, store, secretKey, opts.log, opts.telemetry, opts.limits);
     try {
       const last = await store.last<StoredBatch>('batches');
       agg.keys = await KeyRing.open({
@@ -304,26 +335,34 @@ export class Aggregator {
     // Build the native multiexponentiation once here, not in both children at once.
     await loadAddon('msm-bn254');
     this.proversEnabled = true;
-    const next = this.keys.at(this.sequence + 1);
-    const { batch, threshold } = this.proversFor(next);
-    const [b, t] = await Promise.all([batch, threshold]);
-    if (this.latest && this.latest.body.keySetHash !== next.hash) await this.proversFor(this.keys.at(this.sequence)).threshold;
-    const reason = b.msmFallback ?? t.msmFallback;
-    if (reason) this.logger({ msg: 'native multiexponentiation unavailable; proofs use WebAssembly only', reason });
+    const next = this.proversFor(this.keys.at(this.sequence + 1));
+    await Promise.all([next.batch.start(), next.threshold.start()]);
+    if (this.latest && this.latest.body.keySetHash !== this.keys.at(this.sequence + 1).hash) await this.proversFor(this.keys.at(this.sequence)).threshold.start();
+    const reason = next.batch.status().msmFallback ?? next.threshold.status().msmFallback;
+    if (reason) this.logger({ level: 'warn', msg: 'native multiexponentiation unavailable; proofs use WebAssembly only', reason });
   }
 
-  /** The provers of a key set, started on first use. */
-  private proversFor(set: KeySet): { batch: Promise<ProverProcess>; threshold: Promise<ProverProcess> } {
+  /**
+   * The provers of a key set (started on first use, restarted when they die): one for
+   * batches, one for presentations, so that a presentation never waits for a batch proof.
+   */
+  private proversFor(set: KeySet): { batch: SupervisedProver; threshold: SupervisedProver } {
     let p = this.provers.get(set.hash);
     if (!p) {
       if (!this.proversEnabled) throw new ZkTrustError('unavailable', 'the provers are not running');
-      const start = (circuit: string, publicNames: readonly string[]) => {
-        const started = ProverProcess.start([{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }]);
-        // A prover that fails to start is started again on next use.
-        started.catch(() => this.provers.delete(set.hash));
-        return started;
+      const make = (circuit: string, publicNames: readonly string[], maxQueue: number) => {
+        const name = `${circuit}/${set.hash.slice(0, 12)}`;
+        return new SupervisedProver(name, [{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }], {
+          maxQueue,
+          onRestart: (reason) => {
+            this.logger({ level: 'error', msg: 'prover died; restarting', prover: name, reason });
+            this.telemetry?.proverRestarts.inc({ prover: circuit });
+          },
+          onQueue: (depth) => this.telemetry?.proverQueue.set({ prover: circuit }, depth),
+        });
       };
-      p = { batch: start('batch-update', BATCH_PUBLIC_SIGNALS), threshold: start('threshold', THRESHOLD_PUBLIC_SIGNALS) };
+      // The sequencer proves one batch at a time; presentations queue up to a bound (503 beyond).
+      p = { batch: make('batch-update', BATCH_PUBLIC_SIGNALS, 2), threshold: make('threshold', THRESHOLD_PUBLIC_SIGNALS, this.config.maxQueuedPresentations) };
       this.provers.set(set.hash, p);
     }
     return p;
@@ -335,8 +374,13 @@ export class Aggregator {
     for (const [hash, p] of this.provers) {
       if (keep.has(hash)) continue;
       this.provers.delete(hash);
-      await Promise.all([p.batch, p.threshold].map((x) => x.then((pp) => pp.close(), () => undefined)));
+      await Promise.all([p.batch.close(), p.threshold.close()]);
     }
+  }
+
+  /** Every prover's state (readiness, tests). */
+  proverStatus(): ProverStatus[] {
+    return [...this.provers.values()].flatMap((p) => [p.batch.status(), p.threshold.status()]);
   }
 
   private signed<T>(type: string, body: T): Signed<T> {
@@ -482,11 +526,11 @@ export class Aggregator {
    * @throws ZkTrustError out_of_range for a malformed or small-order key, conflict if known.
    */
   async registerOrg(input: unknown): Promise<OrgRecord> {
-    const body = v.object(input, 'body', ['name'], ['publicKey', 'did']);
-    const name = v.string(body.name, 'name', { max: 200 });
+    const body = parseOrThrow(RegisterOrgBody, input, 'body');
+    const name = body.name;
     let pk: Uint8Array;
     try {
-      pk = body.did !== undefined ? publicKeyFromDid(v.string(body.did, 'did', { pattern: v.DID_PATTERN })) : v.hexBytes(body.publicKey, 'publicKey', 32);
+      pk = body.did !== undefined ? publicKeyFromDid(body.did) : Uint8Array.from(Buffer.from(body.publicKey!, 'hex'));
       assertValidPublicKey(pk);
     } catch (e) {
       if (e instanceof ZkTrustError) throw e;
@@ -536,60 +580,51 @@ export class Aggregator {
       return await this.submitChecked(input);
     } catch (e) {
       this.metrics.submissionsRejected++;
+      this.telemetry?.submissionsRejected.inc({ code: e instanceof ZkTrustError ? e.code : 'internal' });
       throw e;
     }
   }
 
   private async submitChecked(input: unknown) {
-    const body = v.object(input, 'body', ['org', 'nonce', 'timestamp', 'records', 'signature']);
-    const orgDid = v.string(body.org, 'org', { pattern: v.DID_PATTERN });
-    const nonce = v.string(body.nonce, 'nonce', { pattern: v.NONCE_PATTERN });
-    const timestamp = v.integer(body.timestamp, 'timestamp', 0, 2 ** 40);
-    const signature = v.hexBytes(body.signature, 'signature', 64);
-    const rawRecords = v.array(body.records, 'records', 1, this.config.maxRecordsPerSubmission);
-    const commitments: string[] = new Array(rawRecords.length);
-    const openings: StoredOpening[] = new Array(rawRecords.length);
-    const checked: CheckedRecord[] = new Array(rawRecords.length);
-    for (let i = 0; i < rawRecords.length; i++) {
-      const o = v.object(rawRecords[i], `records[${i}]`, RECORD_KEYS);
-      const commitment = v.fieldElement(o.commitment, `records[${i}].commitment`);
-      const agent = v.string(o.agent, `records[${i}].agent`, { pattern: v.DID_PATTERN });
-      const salt = v.fieldElement(o.salt, `records[${i}].salt`);
-      const opening: StoredOpening = {
-        agent,
-        epoch: v.integer(o.epoch, `records[${i}].epoch`, 0, 2 ** 32 - 1),
-        kept: v.integer(o.kept, `records[${i}].kept`, 0, 2 ** 32 - 1),
-        broken: v.integer(o.broken, `records[${i}].broken`, 0, 2 ** 32 - 1),
-        violations: v.integer(o.violations, `records[${i}].violations`, 0, 2 ** 32 - 1),
-        scope: v.integer(o.scope, `records[${i}].scope`, 0, 2 ** 32 - 1),
-        salt: o.salt as string,
-      };
-      let agentField: bigint;
-      try {
-        agentField = identityOfDid(agent);
-      } catch {
-        throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
-      }
-      commitments[i] = o.commitment as string;
-      openings[i] = opening;
-      checked[i] = { ...opening, commitment, agent: agentField, salt };
-    }
+    // 1. Authenticate first: the envelope's shape and the commitments the signature covers,
+    //    the organisation, its signature, its rate. Nothing else is computed per record before.
+    const env = parseOrThrow(this.envelope, input, 'body');
+    const orgDid = env.org;
     const org = this.registry.get(orgDid);
     if (!org) throw new ZkTrustError('unknown_org', 'the organisation is not registered');
     if (org.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
+    const { nonce, timestamp } = env;
+    const commitments = env.records.map((r) => r.commitment);
+    const signature = Uint8Array.from(Buffer.from(env.signature, 'hex'));
     const signed = signingBytes('submission', { org: orgDid, nonce, timestamp, commitments });
     if (!this.orgVerifier(org)(signature, signed)) {
       throw new ZkTrustError('invalid_signature', 'the submission signature does not verify under the organisation key');
     }
+    await this.limits?.take('org', orgDid);
     const now = Date.now();
     if (Math.abs(now - timestamp * 1000) > this.config.timestampWindowMs) throw new ZkTrustError('stale_timestamp', 'timestamp is outside the accepted window');
+    // 2. Each record in full, now that a registered organisation has signed them.
+    const openings: StoredOpening[] = new Array(env.records.length);
+    const checked: CheckedRecord[] = new Array(env.records.length);
+    for (let i = 0; i < env.records.length; i++) {
+      const o = parseOrThrow(RecordSchema, env.records[i], `records[${i}]`);
+      let agentField: bigint;
+      try {
+        agentField = identityOfDid(o.agent);
+      } catch {
+        throw new ZkTrustError('out_of_range', `records[${i}].agent is not an Ed25519 did:key`);
+      }
+      const { commitment, ...opening } = o;
+      openings[i] = opening;
+      checked[i] = { ...opening, commitment: BigInt(commitment), agent: agentField, salt: BigInt(o.salt) };
+    }
     const orgField = identityOfDid(orgDid);
     const bad = await this.commitments!.firstMismatch(orgField, checked);
     if (bad >= 0) throw new ZkTrustError('commitment_mismatch', `records[${bad}].commitment is not the commitment of its opening`);
     const parsed: OutcomeRecord[] = checked.map((r) => ({
       agent: r.agent, org: orgField, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken), violations: BigInt(r.violations), scope: BigInt(r.scope), salt: r.salt,
     }));
-    const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: hex(signature), firstIndex: -1, orgIndex: org.index, acceptedAt: now };
+    const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: env.signature, firstIndex: -1, orgIndex: org.index, acceptedAt: now };
     return new Promise<Signed<Receipt>>((resolve, reject) => {
       this.appendQueue.push({ record, openings, parsed, resolve, reject });
       if (!this.appending) void this.flushAppends();
@@ -638,17 +673,23 @@ export class Aggregator {
         if (group.length === 0) continue;
         try {
           await this.store.write(ops);
+          this.storeHealthy = true;
         } catch (e) {
+          this.storeHealthy = false;
           for (const [agent, t] of undo) {
             if (t) this.projected.set(agent, t);
             else this.projected.delete(agent);
           }
-          for (const p of group) p.reject(new ZkTrustError('unavailable', `the log could not be written: ${(e as Error).message}`));
+          // The store's own message stays in the log: it is nobody's business outside.
+          this.logger({ level: 'error', msg: 'the log could not be written', error: (e as Error).message, submissions: group.length });
+          for (const p of group) p.reject(new ZkTrustError('unavailable', 'the log could not be written; retry later', { retryAfterS: 5 }));
           continue;
         }
         for (const p of group) this.ledger.added(p.record);
         this.metrics.recordsAccepted += added;
         this.metrics.logWrites++;
+        this.telemetry?.recordsAccepted.inc(added);
+        this.telemetry?.logWrites.inc();
         this.wake?.();
         const treeHead = this.treeHeadBody();
         for (const p of group) {
@@ -713,6 +754,12 @@ export class Aggregator {
     return this.latest;
   }
 
+  /** The latest checkpoint. @throws ZkTrustError not_found before the first. */
+  latestCheckpointOrThrow(): Signed<CheckpointBody> {
+    if (!this.latest) throw new ZkTrustError('not_found', 'no checkpoint yet');
+    return this.latest;
+  }
+
   async batch(sequence: number): Promise<StoredBatch> {
     const b = await this.store.get<StoredBatch>('batches', numKey(sequence));
     if (!b) throw new ZkTrustError('not_found', 'no such batch');
@@ -728,6 +775,16 @@ export class Aggregator {
   /** Entries accepted but not yet in a proven batch. */
   get pending(): number {
     return this.ledger.size - this.proven;
+  }
+
+  /** Seconds since the oldest entry not yet in a proven batch was accepted (0 if none). */
+  oldestPendingS(): number {
+    return this.proven < this.ledger.size ? Math.max(0, (Date.now() - this.ledger.entry(this.proven).acceptedAt) / 1000) : 0;
+  }
+
+  /** Whether the sequencer loop runs. */
+  get sequencing(): boolean {
+    return this.running;
   }
 
   /** Starts the sequencer: closes batches by size or age and proves them in the background. */
@@ -785,8 +842,9 @@ export class Aggregator {
     const input = buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
     const sequence = this.sequence + 1;
     const keySet = this.keys.at(sequence);
-    const prover = await this.proversFor(keySet).batch;
-    const { proof, publicSignals, named } = await prover.prove('batch-update', input.input);
+    const tp = performance.now();
+    const { proof, publicSignals, named } = await this.proversFor(keySet).batch.prove('batch-update', input.input);
+    this.telemetry?.proveDuration.observe({ circuit: 'batch-update' }, (performance.now() - tp) / 1000);
     if (named.newRoot !== input.public.newRoot || named.oldRoot !== this.committed.root) throw new Error('batch proof does not continue the committed state');
     // Sign only what verifies under the key set the checkpoint names, and only if that key
     // set is still the one in force (a rotation may have been scheduled meanwhile).
@@ -815,6 +873,8 @@ export class Aggregator {
     if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
     this.metrics.batchProveMs += performance.now() - t0;
+    this.telemetry?.batchesProven.inc();
+    if (to > from) this.telemetry?.batchLag.observe((checkpoint.body.time - this.ledger.entry(from).acceptedAt) / 1000);
   }
 
   /** Resolves once every entry accepted so far is in a proven batch (for tests and tools). */
@@ -830,43 +890,51 @@ export class Aggregator {
 
   // ---- agents ----
 
-  /** A fresh challenge for an agent to sign into its next request (proof of control). */
-  challenge(agentDid: unknown): { agent: string; challenge: string; expires: number } {
-    const agent = v.string(agentDid, 'agent', { pattern: v.DID_PATTERN });
+  /**
+   * A fresh challenge for an agent to sign into its next request (proof of control). Stateless:
+   * expiry and 16 random bytes, and an HMAC of them and the agent under a key of this process,
+   * so that asking for challenges stores nothing (nobody can exhaust an agent's challenges).
+   */
+  challenge(input: unknown): { agent: string; challenge: string; expires: number } {
+    const { agent } = parseOrThrow(ChallengeBody, input, 'body');
     try {
       publicKeyFromDid(agent);
     } catch {
       throw new ZkTrustError('out_of_range', 'agent is not an Ed25519 did:key');
     }
-    const now = Date.now();
-    for (const [k, c] of this.challenges) if (c.expires < now) this.challenges.delete(k);
-    if (this.challenges.size > 100_000) throw new ZkTrustError('rate_limited', 'too many open challenges');
-    const challenge = hex(randomBytes(16));
-    const expires = now + this.config.challengeTtlMs;
-    this.challenges.set(challenge, { agent, expires });
-    return { agent, challenge, expires };
+    const expires = Date.now() + this.config.challengeTtlMs;
+    const payload = Buffer.concat([bigEndian64(expires), randomBytes(16)]);
+    return { agent, challenge: Buffer.concat([payload, this.challengeMac(agent, payload)]).toString('hex'), expires };
+  }
+
+  private challengeMac(agent: string, payload: Uint8Array): Buffer {
+    return createHmac('sha256', this.challengeKey).update('zktrust/v1/challenge\n').update(agent).update(payload).digest().subarray(0, 16);
+  }
+
+  /** Whether `challenge` was issued to `agent` by this process, has not expired and was not answered. */
+  private challengeValid(agent: string, challenge: string): boolean {
+    const bytes = Buffer.from(challenge, 'hex');
+    if (bytes.length !== 40) return false;
+    const mac = this.challengeMac(agent, bytes.subarray(0, 24));
+    if (!timingSafeEqual(mac, bytes.subarray(24))) return false;
+    return Number(bytes.readBigUInt64BE(0)) >= Date.now() && !this.usedChallenges.has(challenge);
   }
 
   /**
-   * A threshold presentation for the agent that signed the request (docs/api.md).
+   * A threshold presentation for the agent that signed the request (docs/api.md), bound to the
+   * verifier's context by its hash alone: the aggregator never sees the verifier's nonce or
+   * audience. The agent adds them to what it forwards.
    * @throws ZkTrustError: invalid_signature / forbidden for a request not signed by the
-   *   agent or with an unknown, expired or reused challenge; not_found before the agent's first
-   *   proven record; predicate_false when the statement does not hold.
+   *   agent or with an unknown, expired or reused challenge; rate_limited beyond the agent's
+   *   rate; not_found before the agent's first proven record; predicate_false when the
+   *   statement does not hold; unavailable when the prover's queue is full.
    */
-  async presentThreshold(input: unknown): Promise<Presentation> {
-    const body = v.object(input, 'body', ['agent', 'minScore', 'context', 'challenge', 'signature'], ['minRecords', 'minOrgs']);
-    const agent = v.string(body.agent, 'agent', { pattern: v.DID_PATTERN });
-    const minScore = v.integer(body.minScore, 'minScore', 0, 1000);
-    const minRecords = v.integer(body.minRecords ?? 0, 'minRecords', 0, 2 ** 47);
-    const minOrgs = v.integer(body.minOrgs ?? 0, 'minOrgs', 0, 2 ** 47);
-    const ctx = v.object(body.context, 'context', ['nonce', 'audience', 'expiry']);
-    const context = {
-      nonce: v.string(ctx.nonce, 'context.nonce', { max: 256, pattern: /^.+$/ }),
-      audience: v.string(ctx.audience, 'context.audience', { max: 256, pattern: /^.+$/ }),
-      expiry: v.integer(ctx.expiry, 'context.expiry', 0, 2 ** 40 - 1),
-    };
-    const challenge = v.string(body.challenge, 'challenge', { pattern: /^[0-9a-f]{32}$/ });
-    const signature = v.hexBytes(body.signature, 'signature', 64);
+  async presentThreshold(input: unknown): Promise<ProofResponse> {
+    const body = parseOrThrow(ThresholdRequestBody, input, 'body');
+    const { agent, minScore, challenge } = body;
+    const minRecords = body.minRecords ?? 0;
+    const minOrgs = body.minOrgs ?? 0;
+    const context = { hash: body.context.hash, expiry: body.context.expiry };
     let pk: Uint8Array;
     try {
       pk = publicKeyFromDid(agent);
@@ -874,10 +942,10 @@ export class Aggregator {
       throw new ZkTrustError('out_of_range', 'agent is not an Ed25519 did:key');
     }
     const request = { agent, minScore, minRecords, minOrgs, context, challenge };
-    if (!verifyStrict(signature, signingBytes('threshold-request', request), pk)) throw new ZkTrustError('invalid_signature', 'the request is not signed by the agent');
-    const c = this.challenges.get(challenge);
-    if (!c || c.agent !== agent || c.expires < Date.now()) throw new ZkTrustError('forbidden', 'unknown, expired or foreign challenge');
-    this.challenges.delete(challenge);
+    if (!verifyStrict(Uint8Array.from(Buffer.from(body.signature, 'hex')), signingBytes('threshold-request', request), pk)) throw new ZkTrustError('invalid_signature', 'the request is not signed by the agent');
+    if (!this.challengeValid(agent, challenge)) throw new ZkTrustError('forbidden', 'unknown, expired, used or foreign challenge');
+    this.usedChallenges.set(challenge, true, { ttl: this.config.challengeTtlMs });
+    await this.limits?.take('agent', agent);
     const nowS = Math.floor(Date.now() / 1000);
     if (context.expiry <= nowS || context.expiry > nowS + this.config.maxContextLifetimeS) throw new ZkTrustError('out_of_range', 'context.expiry must be in the future and within the allowed lifetime');
     if (!this.latest) throw new ZkTrustError('not_found', 'no proven state yet');
@@ -887,11 +955,12 @@ export class Aggregator {
     if (!meetsThreshold(found.leaf, BigInt(minScore)) || found.leaf.records < BigInt(minRecords) || found.leaf.orgCount < BigInt(minOrgs)) {
       throw new ZkTrustError('predicate_false', 'the requested statement does not hold for this agent');
     }
-    const ctxHash = contextHash(context);
-    const key = canonicalJson({ agent, minScore, minRecords, minOrgs, ctx: ctxHash.toString(), seq: this.latest.body.sequence });
+    const ctxHash = BigInt(context.hash);
+    const key = canonicalJson({ agent, minScore, minRecords, minOrgs, ctx: context.hash, expiry: context.expiry, seq: this.latest.body.sequence });
     const hit = this.presentationCache.get(key);
     if (hit) {
       this.metrics.presentationCacheHits++;
+      this.telemetry?.presentations.inc({ source: 'cache' });
       return hit;
     }
     const checkpoint = this.latest;
@@ -906,14 +975,16 @@ export class Aggregator {
       { agent: agentField, minScore: BigInt(minScore), minRecords: BigInt(minRecords), minOrgs: BigInt(minOrgs), contextHash: ctxHash },
       this.policyHash,
     );
-    const { proof, publicSignals } = await (await this.proversFor(keySet).threshold).prove('threshold', circuitInput);
-    const presentation: Presentation = {
+    const tp = performance.now();
+    const { proof, publicSignals } = await this.proversFor(keySet).threshold.prove('threshold', circuitInput);
+    this.telemetry?.proveDuration.observe({ circuit: 'threshold' }, (performance.now() - tp) / 1000);
+    const presentation: ProofResponse = {
       version: 2, circuit: 'threshold', config: this.config.circuits, agent, proof, publicSignals, context, checkpoint,
       keySet: keySet.descriptor, verificationKey: keySet.verificationKeys.threshold!,
     };
-    if (this.presentationCache.size > 10_000) this.presentationCache.clear();
     this.presentationCache.set(key, presentation);
     this.metrics.presentations++;
+    this.telemetry?.presentations.inc({ source: 'proven' });
     return presentation;
   }
 
@@ -970,7 +1041,7 @@ export class Aggregator {
     this.proversEnabled = false;
     const provers = [...this.provers.values()];
     this.provers.clear();
-    await Promise.all(provers.flatMap((p) => [p.batch, p.threshold]).map((x) => x.then((pp) => pp.close(), () => undefined)));
+    await Promise.all(provers.flatMap((p) => [p.batch.close(), p.threshold.close()]));
     await this.commitments?.close();
     await this.loop?.catch(() => undefined);
     await this.ceremony?.close();
@@ -981,4 +1052,10 @@ export class Aggregator {
     }
     await this.store.close();
   }
+}
+
+function bigEndian64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
 }

@@ -46,27 +46,12 @@ import { contributionHash as hashOfRecord, readPhase2 } from '../keys/phase2.ts'
 import { checkPtau } from '../keys/ptau.ts';
 import { keyCurve, verificationKeyOf } from '../keys/zkey-file.ts';
 import type { CompiledCircuitFiles } from '../prover/artifacts.ts';
+import { CeremonyFinalizeBody, CeremonyStartBody, ContributionStatementSchema, parseOrThrow } from '../protocol/schemas.ts';
 import type { Store } from '../store/db.ts';
+import type { z } from 'zod';
 
-/** What an organisation signs for one contribution (signingBytes('ceremony-contribution', ...)). */
-export interface ContributionStatement {
-  ceremony: string;
-  circuit: string;
-  /** The step the contribution becomes (the initial key is step 0). */
-  index: number;
-  /** sha256 (hex) of the key it builds on: the latest step's. */
-  previous: string;
-  /** sha256 (hex) of the uploaded key. */
-  next: string;
-  /** The contribution hash of its record (blake2b-512, hex), as snarkjs prints it. */
-  contributionHash: string;
-  /** did:key of the contributing organisation. */
-  org: string;
-  /** A name for the transcript (the key records at most 64 bytes of it). */
-  name: string;
-  /** Seconds since the epoch. */
-  time: number;
-}
+/** What an organisation signs for one contribution (signingBytes('ceremony-contribution', ...)), docs/protocol.md. */
+export type ContributionStatement = z.output<typeof ContributionStatementSchema>;
 
 export interface CeremonyStep {
   index: number;
@@ -120,9 +105,7 @@ export interface CeremonyDeps {
   log(entry: Record<string, unknown>): void;
 }
 
-const STATEMENT_FIELDS = ['ceremony', 'circuit', 'index', 'previous', 'next', 'contributionHash', 'org', 'name', 'time'] as const;
 const STATEMENT_WINDOW_S = 600;
-const HEX64 = /^[0-9a-f]{64}$/;
 
 const fail = (code: ConstructorParameters<typeof ZkTrustError>[0], detail: string): never => {
   throw new ZkTrustError(code, detail);
@@ -131,27 +114,13 @@ const fail = (code: ConstructorParameters<typeof ZkTrustError>[0], detail: strin
 /** Parses the base64url statement header of an upload. @throws ZkTrustError malformed. */
 export function parseStatement(encoded: unknown): ContributionStatement {
   if (typeof encoded !== 'string' || encoded.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(encoded)) fail('malformed', 'zktrust-statement must be base64url of a JSON statement');
-  let s: Record<string, unknown>;
+  let json: unknown;
   try {
-    s = JSON.parse(Buffer.from(encoded as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+    json = JSON.parse(Buffer.from(encoded as string, 'base64url').toString('utf8'));
   } catch {
     return fail('malformed', 'zktrust-statement is not base64url of JSON');
   }
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) fail('malformed', 'the statement must be an object');
-  for (const k of Object.keys(s)) if (!(STATEMENT_FIELDS as readonly string[]).includes(k)) fail('malformed', `the statement has an unknown field ${JSON.stringify(k.slice(0, 40))}`);
-  const str = (k: string, re: RegExp) => (typeof s[k] === 'string' && re.test(s[k] as string) ? (s[k] as string) : fail('malformed', `statement.${k} is missing or malformed`));
-  const int = (k: string, max: number) => (typeof s[k] === 'number' && Number.isInteger(s[k]) && (s[k] as number) >= 0 && (s[k] as number) <= max ? (s[k] as number) : fail('malformed', `statement.${k} must be an integer`));
-  return {
-    ceremony: str('ceremony', /^[0-9a-f]{32}$/),
-    circuit: str('circuit', /^[a-z][a-z0-9-]{0,40}$/),
-    index: int('index', 100_000),
-    previous: str('previous', HEX64),
-    next: str('next', HEX64),
-    contributionHash: str('contributionHash', /^[0-9a-f]{128}$/),
-    org: str('org', /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/),
-    name: str('name', /^[\x20-\x7e]{0,64}$/),
-    time: int('time', 2 ** 40),
-  };
+  return parseOrThrow(ContributionStatementSchema, json, 'statement');
 }
 
 export class CeremonyCoordinator {
@@ -217,15 +186,12 @@ export class CeremonyCoordinator {
    *   ptau that is missing, not a BN254 ptau, or whose hash is neither published nor the one given.
    */
   async start(input: unknown): Promise<CeremonyState> {
-    const body = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    for (const k of Object.keys(body)) if (k !== 'ptau' && k !== 'ptauHash') fail('malformed', `unknown field ${JSON.stringify(k.slice(0, 40))}`);
-    if (typeof body.ptau !== 'string' || body.ptau.length === 0 || body.ptau.length > 4096) fail('malformed', 'ptau must be the path of a powers-of-tau file on the aggregator');
-    if (body.ptauHash !== undefined && (typeof body.ptauHash !== 'string' || !/^[0-9a-f]{128}$/.test(body.ptauHash))) fail('malformed', 'ptauHash must be 128 lower-case hex digits (blake2b-512)');
+    const body = parseOrThrow(CeremonyStartBody, input, 'body');
     const s = this.current?.state.status;
     if (s === 'preparing' || s === 'open' || s === 'finalizing') fail('conflict', `a ceremony is ${s}`);
     let phase1: { blake2b: string; power: number; published: boolean };
     try {
-      phase1 = await checkPtau(body.ptau as string, body.ptauHash as string | undefined);
+      phase1 = await checkPtau(body.ptau, body.ptauHash);
     } catch (e) {
       return fail('out_of_range', `the powers of tau: ${(e as Error).message}`);
     }
@@ -233,7 +199,7 @@ export class CeremonyCoordinator {
     // The previous ceremony stays readable under its id.
     if (this.current) await this.deps.store.write([{ type: 'put', sub: 'ceremony', key: this.current.state.id, value: this.current }]);
     this.current = {
-      ptauPath: body.ptau as string,
+      ptauPath: body.ptau,
       state: { id, config: this.deps.config, status: 'preparing', phase1, createdAt: Date.now(), circuits: Object.fromEntries(Object.keys(this.deps.circuits).map((n) => [n, []])) },
     };
     await this.save();
@@ -278,7 +244,7 @@ export class CeremonyCoordinator {
    */
   async contribute(circuit: string, statementHeader: unknown, signatureHeader: unknown, body: Readable): Promise<CeremonyStep> {
     const st = parseStatement(statementHeader);
-    if (typeof signatureHeader !== 'string' || !/^[0-9a-f]{128}$/.test(signatureHeader)) fail('malformed', 'zktrust-signature must be 64 bytes of hex');
+    if (typeof signatureHeader !== 'string' || !/^[0-9a-f]{128}$/.test(signatureHeader)) fail('malformed', 'zktrust-signature must be 64 bytes of lower-case hex');
     if (st.circuit !== circuit) fail('malformed', 'the statement names another circuit than the path');
     // Authenticate first: nothing is read before the organisation and its signature check out.
     const org = this.deps.org(st.org);
@@ -343,15 +309,12 @@ export class CeremonyCoordinator {
    *   contribution yet, or an upload is being checked; malformed for a bad beacon or checkpoint.
    */
   async finalize(input: unknown): Promise<CeremonyState> {
-    const body = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    for (const k of Object.keys(body)) if (!['beacon', 'iterations', 'activateAt'].includes(k)) fail('malformed', `unknown field ${JSON.stringify(k.slice(0, 40))}`);
+    const body = parseOrThrow(CeremonyFinalizeBody, input, 'body');
     const beacon = body.beacon;
-    if (typeof beacon !== 'string' || !/^([0-9a-f]{2}){16,64}$/.test(beacon)) fail('malformed', 'beacon must be 16 to 64 bytes of lower-case hex, a public random value fixed in advance');
     const iterationsExp = body.iterations ?? 10;
-    if (typeof iterationsExp !== 'number' || !Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) fail('malformed', 'iterations must be an integer exponent in [10, 63]');
     const latest = this.deps.latestSequence();
     const activateAt = body.activateAt ?? latest + 1;
-    if (typeof activateAt !== 'number' || !Number.isSafeInteger(activateAt) || activateAt <= latest) fail('malformed', `activateAt must be a checkpoint after the latest (${latest})`);
+    if (activateAt <= latest) fail('malformed', `activateAt must be a checkpoint after the latest (${latest})`);
     const c = this.current;
     if (!c || c.state.status !== 'open') return fail('conflict', 'no ceremony is open');
     if (this.uploading.size > 0) fail('conflict', 'a contribution is being checked; try again shortly');
@@ -359,8 +322,8 @@ export class CeremonyCoordinator {
       if (!steps.some((s) => s.kind === 'contribution')) fail('conflict', `${name} has no organisation's contribution yet`);
     }
     c.state.status = 'finalizing';
-    c.state.beacon = { value: beacon as string, iterationsExp: iterationsExp as number };
-    c.state.activateAt = activateAt as number;
+    c.state.beacon = { value: beacon, iterationsExp };
+    c.state.activateAt = activateAt;
     await this.save();
     this.work = this.finish();
     return this.status();

@@ -13,6 +13,17 @@ export interface ServiceConfig extends AggregatorConfig {
   bodyLimit: number;
   ratePerSecond: number;
   burst: number;
+  /** Key downloads (hundreds of megabytes each) per client address per minute. */
+  downloadsPerMinute: number;
+  /** Presentations per agent per minute. */
+  presentationsPerMinute: number;
+  /**
+   * express's `trust proxy` setting: false (the default: the client address is the socket's),
+   * true, a number of hops, or addresses and subnets (e.g. "loopback, 10.0.0.0/8").
+   */
+  trustProxy: boolean | number | string;
+  /** pino level: fatal, error, warn, info, debug, trace, silent. */
+  logLevel: string;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -28,8 +39,23 @@ export const SETTINGS = [
   'HOST', 'PORT', 'ZKTRUST_DATA_DIR', 'ZKTRUST_CIRCUITS', 'ZKTRUST_BATCH_MAX_WAIT_MS', 'ZKTRUST_RECEIPT_DEADLINE_MS',
   'ZKTRUST_TIMESTAMP_WINDOW_MS', 'ZKTRUST_MAX_RECORDS', 'ZKTRUST_CHALLENGE_TTL_MS', 'ZKTRUST_MAX_CONTEXT_LIFETIME_S',
   'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_SNAPSHOT_EVERY', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
-  'ZKTRUST_INSECURE_DEV_KEYS', 'ZKTRUST_KEY_SET',
+  'ZKTRUST_INSECURE_DEV_KEYS', 'ZKTRUST_KEY_SET', 'ZKTRUST_MAX_QUEUED_PRESENTATIONS', 'ZKTRUST_DOWNLOADS_PER_MINUTE',
+  'ZKTRUST_PRESENTATIONS_PER_MINUTE', 'ZKTRUST_TRUST_PROXY', 'ZKTRUST_LOG_LEVEL',
 ] as const;
+
+function trustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^[1-9][0-9]?$/.test(v)) return Number(v);
+  if (!/^[0-9a-zA-Z.:/,\s]+$/.test(v)) throw new Error(`ZKTRUST_TRUST_PROXY must be true, false, a hop count or addresses, got ${v}`);
+  return v;
+}
+
+function logLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new Error(`ZKTRUST_LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent, got ${v}`);
+  return v;
+}
 
 /** A flag that must be spelled exactly: unset, '0' or '1'. */
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -95,5 +121,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Servic
     // Development keys have public secrets: only by explicit opt-in (tests, demo).
     insecureDevKeys: flag(env, 'ZKTRUST_INSECURE_DEV_KEYS'),
     keySetDir: env.ZKTRUST_KEY_SET || undefined,
+    maxQueuedPresentations: num(env, 'ZKTRUST_MAX_QUEUED_PRESENTATIONS', 16),
+    downloadsPerMinute: num(env, 'ZKTRUST_DOWNLOADS_PER_MINUTE', 10),
+    presentationsPerMinute: num(env, 'ZKTRUST_PRESENTATIONS_PER_MINUTE', 30),
+    trustProxy: trustProxy(env.ZKTRUST_TRUST_PROXY),
+    logLevel: logLevel(env.ZKTRUST_LOG_LEVEL),
   };
 }

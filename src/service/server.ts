@@ -1,6 +1,9 @@
 /**
- * Starts the service: artifacts (built on first start), aggregator, HTTP server on
- * HOST:PORT, structured JSON logs on stdout, graceful shutdown on SIGINT/SIGTERM.
+ * Starts the service: the HTTP server listens at once (probes answer within seconds of a
+ * first start), then the circuits are prepared, the aggregator opens (making local keys on a
+ * first start, which /v1/ready reports step by step), the sequencer starts, and every route
+ * opens. Structured logs (pino) on stdout, metrics (prom-client), rate limits, graceful
+ * shutdown.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -8,18 +11,62 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { pino, type Logger as Pino } from 'pino';
 import { createApp } from '../api/app.ts';
 import { Aggregator } from './aggregator.ts';
 import type { ServiceConfig } from './config.ts';
+import { RateLimits } from './limits.ts';
+import { Telemetry } from './telemetry.ts';
 
+/** A structured log entry: `msg`, an optional `level` (default info) and any fields. */
 export type Logger = (entry: Record<string, unknown>) => void;
+
+/** Writes each entry as a JSON line on stdout (the CLI's sink). */
 export const jsonLogger: Logger = (entry) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+
+export interface Health {
+  status: 'ok';
+  phase: 'starting' | 'ready' | 'failed' | 'stopping';
+  aggregator?: string;
+  config: string;
+  keyMode?: string;
+  keySetHash?: string;
+  pending?: number;
+  checkpoint?: number;
+  uptimeS: number;
+}
+
+export interface Readiness {
+  status: 'ready' | 'starting' | 'degraded';
+  aggregator?: string;
+  config: string;
+  phase: string;
+  progress?: { step: string; percent: number };
+  keyMode?: 'dev' | 'local' | 'ceremony';
+  keySetHash?: string;
+  checkpoint?: number;
+  pending?: number;
+  oldestPendingS?: number;
+  components: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/** What the HTTP layer sees of the service, from its first second on. */
+export interface ServiceHandle {
+  config: ServiceConfig;
+  telemetry: Telemetry;
+  /** The aggregator once it is open; undefined while the service starts. */
+  aggregator?: Aggregator;
+  progress(): { step: string; percent?: number };
+  health(): Health;
+  readiness(): Readiness;
+}
 
 export interface RunningService {
   aggregator: Aggregator;
   server: Server;
   url: string;
   adminToken: string;
+  handle: ServiceHandle;
   close(): Promise<void>;
 }
 
@@ -31,45 +78,160 @@ async function adminTokenOf(config: ServiceConfig): Promise<string> {
   return (await readFile(path, 'utf8')).trim();
 }
 
-/** Starts the aggregator and its HTTP server; resolves once it listens. */
-export async function startService(config: ServiceConfig, log: Logger = jsonLogger): Promise<RunningService> {
-  // Key generation reports each phase at every quarter.
-  const shown = new Map<string, number>();
-  const onKeyProgress = (circuit: string, phase: string, done: number, total: number) => {
-    const pct = Math.floor((100 * done) / Math.max(1, total));
-    const key = `${circuit} ${phase}`;
-    if (pct < (shown.get(key) ?? -25) + 25 && pct !== 100) return;
-    if (shown.get(key) === 100) return;
-    shown.set(key, pct);
-    log({ level: 'info', msg: 'making local keys', circuit, phase, percent: pct });
+/** pino writing to `sink` (one JSON line per entry), with string levels and ISO times. */
+function pinoFor(level: string, sink: (line: string) => void): Pino {
+  return pino(
+    { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    { write: (line: string) => sink(line) },
+  );
+}
+
+/** The entry-style logger of the service's modules, written through pino. */
+function entryLogger(p: Pino): Logger {
+  return (entry) => {
+    const { level, msg, ...rest } = entry;
+    const l = typeof level === 'string' && level in p.levels.values ? level : 'info';
+    (p as unknown as Record<string, (o: object, m?: string) => void>)[l]!(rest, typeof msg === 'string' ? msg : undefined);
   };
-  const aggregator = await Aggregator.open(config, { log, onKeyProgress });
-  aggregator.start();
+}
+
+/**
+ * Starts the service; resolves once it is ready (the server listens from the start).
+ * @param log where log entries go: by default JSON lines on stdout.
+ * @param opts.prepare work before the aggregator opens (the CLI compiles the circuits there).
+ * @throws the error that stopped the start (the server is closed again).
+ */
+export async function startService(config: ServiceConfig, log?: Logger, opts: { prepare?: (step: (s: string) => void) => Promise<void> } = {}): Promise<RunningService> {
+  const sink = log ? (line: string) => log(JSON.parse(line) as Record<string, unknown>) : (line: string) => process.stdout.write(line);
+  const logger = pinoFor(config.logLevel, sink);
+  const logEntry = entryLogger(logger);
+  const started = Date.now();
+  let phase: Health['phase'] = 'starting';
+  let step = 'starting';
+  let percent = 0;
+  let failure: string | undefined;
+  const handle: ServiceHandle = {
+    config,
+    telemetry: undefined as unknown as Telemetry,
+    progress: () => ({ step, percent }),
+    health() {
+      const a = handle.aggregator;
+      const keys = a?.keyDocument();
+      return {
+        status: 'ok',
+        phase,
+        ...(a ? { aggregator: a.did, keyMode: keys!.mode, keySetHash: keys!.keySetHash, pending: a.pending, checkpoint: a.latestCheckpoint()?.body.sequence ?? 0 } : {}),
+        config: config.circuits,
+        uptimeS: Math.round((Date.now() - started) / 1000),
+      };
+    },
+    readiness() {
+      const a = handle.aggregator;
+      if (!a) {
+        return { status: 'starting', config: config.circuits, phase, progress: { step: failure ? `failed: ${failure}` : step, percent }, components: { keys: { ok: false, detail: step } } };
+      }
+      const keys = a.keyDocument();
+      const lag = a.oldestPendingS();
+      const components: Readiness['components'] = {
+        keys: { ok: true, detail: `${keys.mode} key set ${keys.keySetHash.slice(0, 16)}` },
+        store: a.storeHealthy ? { ok: true } : { ok: false, detail: 'the last write failed' },
+        sequencer: a.sequencing && lag * 1000 < 0.8 * config.receiptDeadlineMs ? { ok: true, detail: `${a.pending} pending, oldest ${lag.toFixed(1)} s` } : { ok: false, detail: a.sequencing ? `the oldest pending entry is ${lag.toFixed(0)} s old: receipts are at risk` : 'stopped' },
+      };
+      for (const p of a.proverStatus()) components[`prover ${p.name}`] = { ok: p.state === 'ready' || p.state === 'idle' || p.state === 'starting', detail: `${p.state}, ${p.queue} queued, ${p.restarts} restarts${p.lastError ? `, last: ${p.lastError}` : ''}` };
+      const ok = phase === 'ready' && Object.values(components).every((c) => c.ok);
+      return {
+        status: ok ? 'ready' : 'degraded',
+        aggregator: a.did,
+        config: config.circuits,
+        phase,
+        keyMode: keys.mode,
+        keySetHash: keys.keySetHash,
+        checkpoint: a.latestCheckpoint()?.body.sequence ?? 0,
+        pending: a.pending,
+        oldestPendingS: Math.round(lag * 10) / 10,
+        components,
+      };
+    },
+  };
+  handle.telemetry = new Telemetry({ pending: () => handle.aggregator?.pending ?? 0, oldestPendingS: () => handle.aggregator?.oldestPendingS() ?? 0 });
+  const limits = new RateLimits(
+    { ratePerSecond: config.ratePerSecond, burst: config.burst, downloadsPerMinute: config.downloadsPerMinute, presentationsPerMinute: config.presentationsPerMinute },
+    (scope) => handle.telemetry.rateLimited.inc({ scope }),
+  );
   const adminToken = await adminTokenOf(config);
-  const app = createApp(aggregator, { adminToken, bodyLimit: config.bodyLimit, ratePerSecond: config.ratePerSecond, burst: config.burst, log });
+  const app = createApp(handle, { adminToken, bodyLimit: config.bodyLimit, limits, trustProxy: config.trustProxy, pino: logger });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  // A slow client must not hold a connection for ever (headers, then the whole request).
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 300_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;
+  logEntry({ msg: 'listening', url, circuits: config.circuits, dataDir: config.dataDir, phase: 'starting' });
+
+  let aggregator: Aggregator;
+  try {
+    if (opts.prepare) {
+      step = 'preparing the circuits';
+      await opts.prepare((s) => (step = s));
+    }
+    step = 'opening the aggregator';
+    const shown = new Map<string, number>();
+    aggregator = await Aggregator.open(config, {
+      log: logEntry,
+      telemetry: handle.telemetry,
+      limits,
+      onKeyProgress: (circuit, phaseName, done, total) => {
+        percent = Math.floor((100 * done) / Math.max(1, total));
+        step = `making local keys: ${circuit}, ${phaseName}`;
+        // Each phase at every quarter in the log.
+        const key = `${circuit} ${phaseName}`;
+        const last = shown.get(key);
+        if (last === 100 || (last !== undefined && percent < last + 25 && percent !== 100)) return;
+        shown.set(key, percent);
+        logEntry({ level: 'info', msg: 'making local keys', circuit, phase: phaseName, percent });
+      },
+    });
+  } catch (e) {
+    phase = 'failed';
+    failure = (e as Error).message;
+    logEntry({ level: 'fatal', msg: 'start failed', error: failure });
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+    throw e;
+  }
+  aggregator.start();
+  handle.aggregator = aggregator;
+  phase = 'ready';
+  step = 'ready';
+  percent = 100;
   const keys = aggregator.keyDocument();
-  log({ level: keys.mode === 'dev' ? 'warn' : 'info', msg: 'listening', url, aggregator: aggregator.did, circuits: config.circuits, dataDir: config.dataDir, commitmentCheck: aggregator.commitmentEngine, keyMode: keys.mode, keySetHash: keys.keySetHash, forgeableBy: keys.forgeableBy });
+  logEntry({
+    level: keys.mode === 'dev' ? 'warn' : 'info', msg: 'ready', url, aggregator: aggregator.did, circuits: config.circuits, commitmentCheck: aggregator.commitmentEngine,
+    keyMode: keys.mode, keySetHash: keys.keySetHash, forgeableBy: keys.forgeableBy, startupS: Math.round((Date.now() - started) / 100) / 10,
+  });
   let closing: Promise<void> | undefined;
   return {
     aggregator,
     server,
     url,
     adminToken,
+    handle,
     close() {
       closing ??= (async () => {
+        phase = 'stopping';
         await new Promise<void>((r) => {
           server.close(() => r());
           server.closeAllConnections();
         });
         await aggregator.close();
-        log({ msg: 'stopped' });
+        logEntry({ msg: 'stopped' });
+        logger.flush();
       })();
       return closing;
     },
