@@ -1,0 +1,28 @@
+/**
+ * A threshold presentation made under policy v1 with the v1 keys (frozen in
+ * test/vectors/presentation-v1.json before policy v2 existed) keeps verifying, and any change
+ * to it is still refused.
+ */
+import { describe, expect, it } from 'vitest';
+import vector from '../vectors/presentation-v1.json' with { type: 'json' };
+import { verifyGroth16 } from '../../src/verifier/groth16.ts';
+import { createVerifier } from '../../src/verifier/index.ts';
+
+const verifier = () => createVerifier({ aggregatorKeys: [vector.aggregator], now: () => vector.now });
+
+describe('a frozen policy v1 presentation', () => {
+  it('verifies under its v1 verification key', async () => {
+    expect(await verifyGroth16(vector.thresholdVerificationKey as never, vector.presentation.publicSignals, vector.presentation.proof as never)).toBe(true);
+  });
+
+  it('is accepted by the default verifier', async () => {
+    const r = await verifier().verifyPresentation(structuredClone(vector.presentation), vector.expectations);
+    expect(r).toMatchObject({ ok: true, reason: 'ok', provenMinScore: Number(vector.score) });
+  });
+
+  it('is refused once altered', async () => {
+    const p = structuredClone(vector.presentation);
+    p.publicSignals[2] = String(Number(vector.score) + 1);
+    expect((await verifier().verifyPresentation(p, { ...vector.expectations, minScore: Number(vector.score) + 1 })).reason).toBe('invalid_proof');
+  });
+});
