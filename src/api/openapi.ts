@@ -38,8 +38,8 @@ export function openApiDocument(): object {
                 properties: {
                   commitment: { type: 'string', description: 'decimal field element' },
                   agent: { type: 'string', description: 'did:key of the agent' },
-                  epoch: { type: 'integer', minimum: 0, maximum: 4294967295 },
-                  kept: { type: 'integer', minimum: 0, maximum: 4294967295 },
+                  epoch: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'days since 1970-01-01 UTC; at most today + 1 (422 future_epoch); strictly after the organisation\'s last epoch for this agent (409 duplicate_record, stale_epoch)' },
+                  kept: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'kept + broken + 5 * violations is at most the policy\'s record cap, 1,000 (422 record_over_cap)' },
                   broken: { type: 'integer', minimum: 0, maximum: 4294967295 },
                   violations: { type: 'integer', minimum: 0, maximum: 4294967295 },
                   scope: { type: 'integer', minimum: 0, maximum: 4294967295 },
@@ -75,7 +75,7 @@ export function openApiDocument(): object {
         post: {
           summary: 'Submit signed record commitments with their openings',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Submission' } } } },
-          responses: { '201': ok('Signed receipt: log index range, tree head, deadline'), ...errors(400, 401, 403, 409, 413, 429, 503) },
+          responses: { '201': ok('Signed receipt: log index range, tree head, deadline'), ...errors(400, 401, 403, 409, 413, 422, 429, 503) },
         },
       },
       '/v1/log/head': { get: { summary: 'Signed tree head', responses: { '200': ok('Signed tree head') } } },

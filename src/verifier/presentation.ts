@@ -10,8 +10,10 @@
  * configuration and its verification key against the manifest; the number and canonical
  * form of the public signals; that each signal equals what the expectations imply (root =
  * the signed checkpoint's state root, agent, a minimum score at least the one asked, records,
- * organisations, the policy hash, the context hash of the verifier's own nonce, audience and
- * the presentation's expiry); the expiry and the checkpoint's age; and the Groth16 proof.
+ * organisations, a policy hash of ACCEPTED_POLICY_HASHES that the checkpoint names too, the
+ * context hash of the verifier's own nonce, audience and the presentation's expiry); the
+ * expiry and the checkpoint's age; and the Groth16 proof, under the configuration's key for
+ * that policy (policy v1's presentations under the v1 keys, legacy-keys.ts).
  * Malformed input throws TypeError or RangeError naming the parameter; any failed check
  * returns ok: false with a reason code. Decisions are cached.
  * @module
@@ -22,10 +24,11 @@ import { contextHash } from '../crypto/context.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
 import { describe } from '../crypto/field.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
-import { POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
+import { ACCEPTED_POLICY_HASHES, POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
 import { parsePublicSignals, verifyGroth16, type Groth16VerificationKey } from './groth16.ts';
 import { BUNDLED_KEYS } from './keys.ts';
+import { LEGACY_V1_THRESHOLD_KEYS } from './legacy-keys.ts';
 
 export type ReasonCode =
   | 'ok'
@@ -122,7 +125,11 @@ export function createVerifier(opts: VerifierOptions): Verifier {
   const now = opts.now ?? (() => Date.now());
   const cacheSize = opts.cacheSize ?? 10_000;
   const decisions = new Map<string, { result: VerificationResult; until: number }>();
-  const policy = policyHash(POLICY_V1).toString();
+  const accepted = new Set(ACCEPTED_POLICY_HASHES);
+  const v1 = policyHash(POLICY_V1).toString();
+  for (const [config, k] of Object.entries(LEGACY_V1_THRESHOLD_KEYS)) {
+    if (verificationKeyHash(k.threshold) !== k.thresholdHash) throw new RangeError(`the bundled policy v1 key of ${config} does not match its pinned hash`);
+  }
 
   async function decide(p: Record<string, unknown>, e: Expectations): Promise<VerificationResult & { until?: number }> {
     const fail = (reason: ReasonCode): VerificationResult => ({ ok: false, reason });
@@ -160,14 +167,16 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     if (minScore < BigInt(e.minScore) || minScore > 1000n) return fail('score_below_expected');
     if (minRecords < BigInt(e.minRecords ?? 0)) return fail('records_below_expected');
     if (minOrgs < BigInt(e.minOrgs ?? 0)) return fail('orgs_below_expected');
-    if (ph.toString() !== policy || body.policyHash !== policy) return fail('policy_mismatch');
+    if (!accepted.has(ph.toString()) || body.policyHash !== ph.toString()) return fail('policy_mismatch');
     const expiry = p.context.expiry;
     if (ctx !== contextHash({ nonce: e.context.nonce, audience: e.context.audience, expiry })) return fail('context_mismatch');
     const t = now();
     if (expiry * 1000 <= t) return fail('expired');
     if (body.time + e.maxAgeS * 1000 < t) return fail('stale_checkpoint');
     // 4. The proof.
-    if (!(await verifyGroth16(vkey, p.publicSignals as string[], p.proof as never))) return fail('invalid_proof');
+    const policyKey = ph.toString() === v1 ? LEGACY_V1_THRESHOLD_KEYS[p.config]?.threshold : vkey;
+    if (!policyKey) return fail('unknown_configuration');
+    if (!(await verifyGroth16(policyKey, p.publicSignals as string[], p.proof as never))) return fail('invalid_proof');
     return {
       ok: true,
       reason: 'ok',
