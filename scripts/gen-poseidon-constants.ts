@@ -7,8 +7,8 @@
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 
-/** Input counts used by the protocol (docs/protocol.md): 2 for benchmarks, 3..11 for hashes (11: the v1 leaf). */
-const INPUTS = [2, 3, 4, 5, 6, 9, 10, 11];
+/** Input counts used by the protocol (docs/protocol.md): 2 for benchmarks, 3..11 for hashes. */
+const INPUTS = [2, 3, 4, 5, 6, 9, 11];
 
 const require = createRequire(import.meta.url);
 const opt = require('../node_modules/circomlibjs/src/poseidon_constants_opt.json') as {

@@ -9,17 +9,17 @@ pragma circom 2.1.6;
 include "../../node_modules/circomlib/circuits/poseidon.circom";
 include "../../node_modules/circomlib/circuits/bitify.circom";
 
-// Selectors of a 2-bit digit: sel[j] = 1 exactly when the digit equals j. The bits must
+// Selectors of a 2-bit digit: sel[j] = 1 exactly when the digit equals j, for j = 0, 1, 2
+// (the placements below need no selector for 3: the fourth child is the rest). The bits must
 // be constrained boolean by the caller (they come from Num2Bits).
 template DigitSelectors() {
     signal input bit0;
     signal input bit1;
-    signal output sel[4];
+    signal output sel[3];
     signal both <== bit0 * bit1;
     sel[0] <== 1 - bit0 - bit1 + both;
     sel[1] <== bit0 - both;
     sel[2] <== bit1 - both;
-    sel[3] <== both;
 }
 
 // Places two nodes at the same position among the same three siblings: the children of
@@ -28,7 +28,7 @@ template DigitSelectors() {
 template QuadPlacePair() {
     signal input nodes[2];
     signal input siblings[3];
-    signal input sel[4];
+    signal input sel[3];
     signal output children[2][4];
 
     // Children when the node is at position p: siblings fill the other slots in order.
@@ -37,7 +37,7 @@ template QuadPlacePair() {
     //   c2 = p==2 ? node : (p<2 ? s1 : s2)
     //   c3 = p==3 ? node : s2
     // The children are the node and the siblings in some order, so c3 is their sum minus
-    // c0, c1 and c2: three products per node instead of four (sel[3] is not needed).
+    // c0, c1 and c2: three products per node instead of four.
     signal shift1 <== sel[0] * (siblings[0] - siblings[1]);
     signal shift2 <== (sel[0] + sel[1]) * (siblings[1] - siblings[2]);
     signal t0[2];
@@ -59,7 +59,7 @@ template QuadPlacePair() {
 template QuadLevelPair() {
     signal input nodes[2];
     signal input siblings[3];
-    signal input sel[4];
+    signal input sel[3];
     signal output parents[2];
 
     component place = QuadPlacePair();
@@ -108,7 +108,7 @@ template QuadMerkleUpdate(DEPTH) {
 template QuadLevel() {
     signal input node;
     signal input siblings[3];
-    signal input sel[4];
+    signal input sel[3];
     signal output parent;
 
     signal shift1 <== sel[0] * (siblings[0] - siblings[1]);
@@ -212,7 +212,7 @@ template QuadSingletonTop(DEPTH) {
     signal input index;
     signal output children[4];
 
-    component zero = EmptyRoots(DEPTH);
+    component zero = EmptyRoots(DEPTH - 1);
     component bits = Num2Bits(2 * DEPTH);
     bits.in <== index;
 

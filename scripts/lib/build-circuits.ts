@@ -17,6 +17,7 @@ export interface PolicyConfig {
   scale: number;
   recordCap: number;
   orgCap: number;
+  trialUnits: number;
   epochSeconds: number;
   epochSkew: number;
 }
@@ -67,7 +68,7 @@ const HEAD = (configName: string) =>
 /** The source text of a configuration's main component. */
 export function mainSource(circuit: CircuitName, configName: string): string {
   const { config: c, policy: p } = configuration(configName);
-  const policyArgs = [p.version, p.violationWeight, p.z2Num, p.z2Den, p.scale, p.recordCap, p.orgCap, p.epochSeconds, p.epochSkew].join(', ');
+  const policyArgs = [p.version, p.violationWeight, p.z2Num, p.z2Den, p.scale, p.recordCap, p.orgCap, p.trialUnits, p.epochSeconds, p.epochSkew].join(', ');
   if (circuit === 'batch-update') {
     return (
       HEAD(configName) +
