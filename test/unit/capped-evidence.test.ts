@@ -26,7 +26,7 @@ describe('policy v2', () => {
     expect(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, BigInt(v)]))).toEqual({ ...POLICY_V2 });
     expect(policyHash(POLICY_V2)).not.toBe(policyHash(POLICY_V1));
     expect(ACCEPTED_POLICY_HASHES).toEqual([policyHash(POLICY_V1).toString(), policyHash(POLICY_V2).toString()]);
-    expect(() => policyHash({ ...POLICY_V2, orgCap: 8 as unknown as bigint })).toThrow(TypeError);
+    expect(() => policyHash({ ...POLICY_V2, orgCap: 8 } as unknown as typeof POLICY_V2)).toThrow(TypeError);
   });
 
   it('caps one organisation exactly: unchanged up to C trials, scaled with successes rounded down to a unit above', () => {

@@ -1,6 +1,7 @@
 /**
  * A threshold presentation made under policy v1 with the v1 keys (frozen in
- * test/vectors/presentation-v1.json before policy v2 existed) keeps verifying, and any change
+ * test/vectors/presentation-v1.json before policy v2 existed, by scripts/gen-v1-presentation.ts
+ * of commit 0549e24, removed since: it needs the v1 proving key) keeps verifying, and any change
  * to it is still refused.
  */
 import { describe, expect, it } from 'vitest';

@@ -11,7 +11,7 @@ import { contextHash } from '../../src/crypto/context.ts';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { didFromPublicKey, identityField } from '../../src/crypto/identity.ts';
-import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
+import { ACCEPTED_POLICY_HASHES, POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';
 import { loadCircuitArtifacts } from '../../src/prover/artifacts.ts';
 import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
 import { AgentState } from '../../src/state/agent-state.ts';
@@ -38,15 +38,15 @@ const clone = () => structuredClone(presentation);
 beforeAll(async () => {
   const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
   const id = identityField(agent.publicKey);
-  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 1n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
-  provenScore = Number(score(state.lookup(id)!.leaf, POLICY_V1)) - 10;
+  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
+  provenScore = Number(evidenceScore(state.lookup(id)!.leaf.summary, POLICY_V2)) - 10;
   const context = { nonce: 'nonce-1', audience: 'https://gateway.example', expiry: T0 / 1000 + 600 };
   const art = await loadCircuitArtifacts('test', 'threshold', { quiet: true });
   batchVkey = (await loadCircuitArtifacts('test', 'batch-update', { quiet: true })).vkey;
   const prover = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: art.wasmPath, zkeyPath: art.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
-  const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(context) }, policyHash(POLICY_V1));
+  const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(context) }, policyHash(POLICY_V2));
   const { proof, publicSignals } = await prover.prove(input);
-  const body = { sequence: 4, config: 'test', stateRoot: state.root.toString(), chain: '1', logSize: 3, policyHash: policyHash(POLICY_V1).toString(), time: T0 - 60_000 };
+  const body = { sequence: 4, config: 'test', stateRoot: state.root.toString(), chain: '1', logSize: 3, policyHash: policyHash(POLICY_V2).toString(), time: T0 - 60_000 };
   const checkpoint = { body, signer: aggregatorDid, signature: Buffer.from(sign(signingBytes('checkpoint', body), aggregator.secretKey)).toString('hex') };
   presentation = { version: 1, circuit: 'threshold', config: 'test', agent: agentDid, proof, publicSignals, context, checkpoint };
 }, 120_000);
@@ -120,6 +120,22 @@ describe('verifyPresentation', () => {
     const q = clone();
     q.publicSignals = q.publicSignals.slice(0, 6);
     await expect(verifier().verifyPresentation(q, expectations())).rejects.toThrow(RangeError);
+  });
+
+  it('accepts only the listed policies, each under its own keys', async () => {
+    expect(ACCEPTED_POLICY_HASHES).toContain(policyHash(POLICY_V2).toString());
+    // A v2 proof passed off as a v1 one (signal and a re-signed checkpoint): checked under the
+    // v1 key, it does not verify.
+    const v1 = ACCEPTED_POLICY_HASHES[0]!;
+    const p = clone();
+    p.publicSignals[5] = v1;
+    p.checkpoint.body.policyHash = v1;
+    p.checkpoint.signature = Buffer.from(sign(signingBytes('checkpoint', p.checkpoint.body), aggregator.secretKey)).toString('hex');
+    expect((await verifier().verifyPresentation(p, expectations())).reason).toBe('invalid_proof');
+    // The signal and the checkpoint must name the same policy, and a listed one.
+    const q = clone();
+    q.publicSignals[5] = v1;
+    expect((await verifier().verifyPresentation(q, expectations())).reason).toBe('policy_mismatch');
   });
 
   it("another circuit's key is refused, and an unknown configuration fails", async () => {
