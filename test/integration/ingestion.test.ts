@@ -20,10 +20,11 @@ import { registerOrgs } from '../helpers/service.ts';
 let dir: string;
 let svc: RunningService;
 const orgs = Array.from({ length: 3 }, () => generateKeyPair());
-const agents = Array.from({ length: 7 }, () => didFromPublicKey(generateKeyPair().publicKey));
-// Concurrent submissions about disjoint agents: the order in which they land is not known, and
-// an organisation's epochs for one agent must increase in log order.
-const many = Array.from({ length: 1000 }, () => didFromPublicKey(generateKeyPair().publicKey));
+// 56 agents (the test tree holds 63): an organisation's concurrent submissions are about
+// disjoint agents, as the order in which they land is not known and an organisation's epochs
+// for one agent must increase in log order; within a submission they do.
+const pool = Array.from({ length: 56 }, () => didFromPublicKey(generateKeyPair().publicKey));
+const agents = pool.slice(0, 7);
 const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test' }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6 });
 const post = async (body: unknown) => {
   const r = await fetch(svc.url + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -44,9 +45,8 @@ afterAll(async () => {
 
 describe('concurrent ingestion', () => {
   it('appends concurrent submissions densely, refusing a nonce used twice in the same group', async () => {
-    let next = 0;
     const bodies = Array.from({ length: 24 }, (_, k) =>
-      buildSubmission(orgs[k % 3]!.secretKey, Array.from({ length: 1 + (k % 5) * 20 }, (_, i) => ({ agent: many[next++]!, epoch: k, kept: i % 4, broken: 1, violations: 0 })), k === 23 ? { nonce: 'ab'.repeat(8) } : k === 20 ? { nonce: 'ab'.repeat(8) } : {}),
+      buildSubmission(orgs[k % 3]!.secretKey, Array.from({ length: 1 + (k % 5) * 20 }, (_, i) => ({ agent: pool[Math.floor(k / 3) * 7 + (i % 7)]!, epoch: 100 + i, kept: i % 4, broken: 1, violations: 0 })), k === 23 ? { nonce: 'ab'.repeat(8) } : k === 20 ? { nonce: 'ab'.repeat(8) } : {}),
     );
     const writes = svc.aggregator.metrics.logWrites;
     const results = await Promise.all(bodies.map(post));
@@ -62,7 +62,7 @@ describe('concurrent ingestion', () => {
     expect([results[20]!.status, results[23]!.status].sort()).toEqual([201, 409]);
     const receipts = results.filter((r) => r.status === 201).map((r) => r.json);
     const ranges = receipts.map((r) => [r.body.firstIndex, r.body.count] as const).sort((a, b) => a[0] - b[0]);
-    next = 0;
+    let next = 0;
     for (const [first, count] of ranges) {
       expect(first).toBe(next);
       next += count;

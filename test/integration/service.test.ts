@@ -143,7 +143,8 @@ describe('aggregator service', () => {
 
   describe('hostile submissions: the right status and nothing stored', () => {
     const org = () => orgs[0]!;
-    const rec = (epoch = 1, kept = 1, violations = 0) => [{ agent: agentDid(3), epoch, kept, broken: 0, violations }];
+    // Agent 3 has records of epochs 100 and 101 from the first test.
+    const rec = (epoch = 1000, kept = 1, violations = 0) => [{ agent: agentDid(3), epoch, kept, broken: 0, violations }];
     const cases: Array<[string, () => unknown | Promise<unknown>, number, string]> = [
       ['a forged signature', () => {
         const s = buildSubmission(org().secretKey, rec());
@@ -175,10 +176,11 @@ describe('aggregator service', () => {
       ['an oversize body', () => JSON.stringify({ pad: 'x'.repeat(1_100_000) }), 413, 'payload_too_large'],
       ['too many records', () => buildSubmission(org().secretKey, Array.from({ length: 1001 }, () => rec()[0]!)), 413, 'payload_too_large'],
       // Policy v2 (invariant 9): refused before a receipt, since no batch could prove them.
-      ['a record over the cap', () => buildSubmission(org().secretKey, rec(50, 996, 1)), 422, 'record_over_cap'],
+      ['a record over the cap', () => buildSubmission(org().secretKey, rec(1500, 996, 1)), 422, 'record_over_cap'],
       ['an epoch after tomorrow', () => buildSubmission(org().secretKey, rec(TODAY + 2)), 422, 'future_epoch'],
-      ['the same epoch twice in one submission', () => buildSubmission(org().secretKey, [...rec(50), ...rec(50)]), 409, 'duplicate_record'],
-      ['an earlier epoch after a later one in one submission', () => buildSubmission(org().secretKey, [...rec(51), ...rec(50)]), 409, 'stale_epoch'],
+      ['the same epoch twice in one submission', () => buildSubmission(org().secretKey, [...rec(1500), ...rec(1500)]), 409, 'duplicate_record'],
+      ['an earlier epoch after a later one in one submission', () => buildSubmission(org().secretKey, [...rec(1501), ...rec(1500)]), 409, 'stale_epoch'],
+      ['an epoch before one accepted', () => buildSubmission(org().secretKey, rec(99)), 409, 'stale_epoch'],
     ];
     function resign(s: ReturnType<typeof buildSubmission>) {
       const signature = Buffer.from(sign(signingBytes('submission', { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.records.map((r) => r.commitment) }), org().secretKey)).toString('hex');
@@ -228,7 +230,7 @@ describe('aggregator service', () => {
       expect([afterRestart.status, afterRestart.json.code]).toEqual([409, 'replayed_nonce']);
       expect((await call('GET', '/v1/checkpoints/latest')).json.body.stateRoot).toBe(rootBefore);
       // The log grows consistently across the restart.
-      expect((await call('POST', '/v1/records', buildSubmission(org().secretKey, rec(2)))).status).toBe(201);
+      expect((await call('POST', '/v1/records', buildSubmission(org().secretKey, rec(1001)))).status).toBe(201);
       const headAfter = (await call('GET', '/v1/log/head')).json.body;
       const proof = (await call('GET', `/v1/log/consistency?first=${headBefore.size}&second=${headAfter.size}`)).json.proof.map((h: string) => Uint8Array.from(Buffer.from(h, 'hex')));
       expect(verifyConsistency(headBefore.size, headAfter.size, Buffer.from(headBefore.root, 'hex'), Buffer.from(headAfter.root, 'hex'), proof)).toBe(true);
@@ -281,11 +283,11 @@ describe('aggregator service', () => {
     const { OrgClient, ClientError } = await import('../../src/client/org-client.ts');
     const { AgentClient } = await import('../../src/client/agent-client.ts');
     const org = new OrgClient(orgs[1]!.secretKey, svc.url, svc.aggregator.did);
-    const sub = await org.submit([{ agent: agentDid(5), epoch: 9, kept: 4, broken: 0, violations: 0 }]);
+    const sub = await org.submit([{ agent: agentDid(5), epoch: 2000, kept: 4, broken: 0, violations: 0 }]);
     expect(await org.checkInclusion(sub)).toBe(true);
     expect(await org.checkInclusion({ ...sub, commitments: ['1'] })).toBe(false);
     const pinnedWrong = new OrgClient(orgs[1]!.secretKey, svc.url, didFromPublicKey(generateKeyPair().publicKey));
-    await expect(pinnedWrong.submit([{ agent: agentDid(5), epoch: 10, kept: 1, broken: 0, violations: 0 }])).rejects.toThrow(/pinned aggregator/);
+    await expect(pinnedWrong.submit([{ agent: agentDid(5), epoch: 2001, kept: 1, broken: 0, violations: 0 }])).rejects.toThrow(/pinned aggregator/);
     await svc.aggregator.drain(60_000);
     const agent = new AgentClient(agents[5]!.secretKey, svc.url);
     const context = { nonce: 'client', audience: 'a', expiry: Math.floor(Date.now() / 1000) + 300 };
