@@ -70,7 +70,8 @@ describe('zktrust CLI', () => {
     await writeFile(join(dir, 'records-2.jsonl'), [4, 5, 6].map((e) => JSON.stringify({ agent: agent.did, epoch: e, kept: 12, broken: 1, violations: 0 })).join('\n') + '\n');
     const again = await cli('submit', join(dir, 'records.jsonl'), '--key-file', join(dir, 'org.json'), '--aggregator', svc.aggregator.did);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/zktrust: duplicate_record: records\[0\]: this organisation already reported epoch 1 for this agent/);
+    // Epoch 1 was accepted, but the organisation's last epoch for the agent is now 3.
+    expect(again.stderr).toMatch(/zktrust: stale_epoch: records\[0\]: epoch 1 is not after this organisation's last epoch 3 for this agent/);
     const waited = await cli('submit', join(dir, 'records-2.jsonl'), '--key-file', join(dir, 'org.json'), '--aggregator', svc.aggregator.did, '--wait');
     expect(waited.code, waited.stderr).toBe(0);
     expect(waited.stdout).toBe('');
