@@ -41,7 +41,7 @@ import { generateKeyPair, sign } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
 import { compileCircuit } from './lib/circom.ts';
 import { ensureLegacyV1Batch } from './lib/legacy.ts';
-import { slotCosts } from './lib/slot-costs.ts';
+import { slotCosts, updateSlotParts } from './lib/slot-costs.ts';
 import { V1AgentState, V1_BATCH_PUBLIC_SIGNALS, buildV1Batch } from './legacy/v1-state.ts';
 import { devSetup } from './lib/dev-zkey.ts';
 import { poseidon } from '../src/crypto/poseidon.ts';
@@ -130,6 +130,12 @@ async function benchCircuits(): Promise<void> {
   line(`known agent (update slot ${c.update} + position) | ${c.knownRecord} | ${oldPer} | ${(c.knownRecord / oldPer).toFixed(2)}`);
   line(`new agent (insert slot ${c.insert} + position) | ${c.newRecord} | ${oldPer} | ${(c.newRecord / oldPer).toFixed(2)}`);
   line(`batch average (${c.batch} / ${c.records}) | ${c.average} | ${oldPer} | ${(c.average / oldPer).toFixed(2)}`);
+  const parts = await updateSlotParts(configName);
+  line(`\nAn update slot (${c.update}), its parts compiled alone`);
+  line('part | constraints');
+  for (const [part, n] of parts) line(`${part} | ${n}`);
+  const counted = parts.reduce((a, [part, n]) => a + (part.startsWith('one leaf hash') ? 2 * n : n), 0);
+  line(`the rest (gating, zero checks, the summary's and the slot's arithmetic) | ${c.update - counted}`);
 }
 
 async function benchProve(): Promise<void> {

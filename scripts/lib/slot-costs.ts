@@ -31,21 +31,50 @@ export interface SlotCosts {
   records: number;
 }
 
-async function constraintsOf(configName: string, template: 'ApplyUpdate' | 'ApplyInsert'): Promise<number> {
-  const { config: c, policy: p } = configuration(configName);
+/** Constraints of `component main = <expression>` with `include`s of circuits/lib, compiled alone. */
+async function constraintsOfMain(configName: string, name: string, includes: string[], expression: string): Promise<number> {
   const dir = join(PROJECT_ROOT, 'build', 'slot-costs', configName);
   await mkdir(dir, { recursive: true });
-  const main = join(dir, `${template}.circom`);
-  const src = `pragma circom 2.1.6;\ninclude "../../../circuits/lib/${template === 'ApplyUpdate' ? 'apply-update' : 'apply-insert'}.circom";\ncomponent main = ${template}(${c.agentDepth}, ${c.orgDepth}, ${p.violationWeight}, ${p.recordCap}, ${p.orgCap}, ${p.trialUnits});\n`;
+  const main = join(dir, `${name}.circom`);
+  const src = `pragma circom 2.1.6;\n${includes.map((f) => `include "../../../circuits/lib/${f}.circom";\n`).join('')}component main = ${expression};\n`;
   if ((await readFile(main, 'utf8').catch(() => '')) !== src) await writeFile(main, src);
-  const stamp = join(dir, `${template}.sources.json`);
+  const stamp = join(dir, `${name}.sources.json`);
   const sources = JSON.stringify(sourceHashes(main));
-  const r1cs = join(dir, `${template}.r1cs`);
+  const r1cs = join(dir, `${name}.r1cs`);
   if (!existsSync(r1cs) || (await readFile(stamp, 'utf8').catch(() => '')) !== sources) {
     await compileCircuit(main, dir);
     await writeFile(stamp, sources);
   }
   return parseR1cs(new Uint8Array(await readFile(r1cs))).constraints.length;
+}
+
+async function constraintsOf(configName: string, template: 'ApplyUpdate' | 'ApplyInsert'): Promise<number> {
+  const { config: c, policy: p } = configuration(configName);
+  const file = template === 'ApplyUpdate' ? 'apply-update' : 'apply-insert';
+  return constraintsOfMain(configName, template, [file], `${template}(${c.agentDepth}, ${c.orgDepth}, ${p.violationWeight}, ${p.recordCap}, ${p.orgCap}, ${p.trialUnits})`);
+}
+
+/**
+ * Where an update slot's constraints go: its parts compiled alone at the configuration's
+ * sizes (the rest of the slot: the gating, the zero checks and the summary's arithmetic).
+ */
+export async function updateSlotParts(configName: string): Promise<Array<[part: string, constraints: number]>> {
+  const { config: c, policy: p } = configuration(configName);
+  const capped = p.orgCap * p.trialUnits;
+  const tb = p.recordCap.toString(2).length + 32;
+  const parts: Array<[string, string, string[], string]> = [
+    [`agent path, before and after (QuadMerkleUpdate(${c.agentDepth}))`, 'QuadMerkleUpdate', ['quad-merkle'], `QuadMerkleUpdate(${c.agentDepth})`],
+    [`organisation path to the set's top children (QuadMerkleUpdateTop(${c.orgDepth}))`, 'QuadMerkleUpdateTop', ['quad-merkle'], `QuadMerkleUpdateTop(${c.orgDepth})`],
+    ['one leaf hash (AgentLeaf, twice per record)', 'AgentLeaf', ['agent-leaf'], 'AgentLeaf()'],
+    ['commitment with org and scope range checks (RecordCommitment)', 'RecordCommitment', ['record-commitment'], 'RecordCommitment()'],
+    ['record cap (RecordEvidence)', 'RecordEvidence', ['record-commitment'], `RecordEvidence(${p.violationWeight}, ${p.recordCap})`],
+    ['epoch window (EpochWindow)', 'EpochWindow', ['record-commitment'], 'EpochWindow()'],
+    ['organisation slot read (UnpackOrgSlot)', 'UnpackOrgSlot', ['org-slot'], `UnpackOrgSlot(${p.recordCap}, ${capped})`],
+    ['influence cap (CappedContribution)', 'CappedContribution', ['org-slot'], `CappedContribution(${tb}, ${p.orgCap}, ${p.trialUnits})`],
+  ];
+  const out: Array<[string, number]> = [];
+  for (const [label, name, includes, expression] of parts) out.push([label, await constraintsOfMain(configName, name, includes, expression)]);
+  return out;
 }
 
 /**
