@@ -9,9 +9,12 @@
  * Sections:
  *   poseidon   the BigInt reference (src/crypto) and the native addon of ingestion against
  *              circomlibjs's WebAssembly, hashes per second
- *   circuits   constraint counts per circuit, per record for BatchUpdate
+ *   circuits   constraint counts per circuit; for BatchUpdate per record (a known agent's, a new
+ *              agent's, the batch's average) against policy v1's batch circuit
  *   prove      Groth16 prove (zktrust's engine against snarkjs.groth16.prove) and verify medians
- *              per circuit (real keys of the configuration)
+ *              per circuit (real keys of the configuration), and batch proving in records per
+ *              second against policy v1's batch circuit (circuits/legacy/v1, built with
+ *              development keys under build/legacy/ on first use) in the same run
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
  *   verifier   Groth16 verification one by one against random-linear-combination batches
  *   keys       (opt-in: `--only keys`) a local key set as a service makes it on first start,
@@ -29,7 +32,7 @@ import { buildPoseidon } from 'circomlibjs';
 import * as snarkjs from 'snarkjs';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { contextHash } from '../src/crypto/context.ts';
-import { POLICY_V1, policyHash } from '../src/crypto/score-policy.ts';
+import { POLICY_V1, POLICY_V2, policyHash } from '../src/crypto/score-policy.ts';
 import { loadCircuitArtifacts } from '../src/prover/artifacts.ts';
 import { Groth16Prover } from '../src/prover/groth16-prover.ts';
 import { AgentState } from '../src/state/agent-state.ts';
@@ -42,11 +45,14 @@ import { signingBytes } from '../src/crypto/canonical.ts';
 import { generateKeyPair, sign } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
 import { compileCircuit } from './lib/circom.ts';
+import { ensureLegacyV1Batch } from './lib/legacy.ts';
+import { slotCosts, updateSlotParts } from './lib/slot-costs.ts';
+import { V1AgentState, V1_BATCH_PUBLIC_SIGNALS, buildV1Batch } from './legacy/v1-state.ts';
 import { devSetup } from './lib/dev-zkey.ts';
 import { poseidon } from '../src/crypto/poseidon.ts';
 import { loadNativePoseidon, writeField } from '../src/service/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
-import { CIRCUIT_NAMES, configuration } from './lib/build-circuits.ts';
+import { CIRCUIT_NAMES, configuration, readCircuitsFile } from './lib/build-circuits.ts';
 import { PROJECT_ROOT } from './lib/circom.ts';
 
 const args = process.argv.slice(2);
@@ -101,10 +107,12 @@ async function benchPoseidon(): Promise<void> {
   }
 }
 
-function benchCircuits(): void {
+async function benchCircuits(): Promise<void> {
   const { config } = configuration(configName);
-  line(`\n## Constraints (${configName}: agent depth ${config.agentDepth}, org depth ${config.orgDepth}, batch ${config.batchSize})`);
+  const legacy = readCircuitsFile().legacy.v1.configurations[configName];
+  line(`\n## Constraints (${configName}: agent depth ${config.agentDepth}, org depth ${config.orgDepth}, ${config.insertSlots} insert and ${config.updateSlots} update slots)`);
   line('circuit | constraints | public signals | per record');
+  let batchConstraints = 0;
   for (const name of CIRCUIT_NAMES) {
     const path = join(PROJECT_ROOT, 'build', configName, `${name}.r1cs`);
     let r1cs;
@@ -114,26 +122,44 @@ function benchCircuits(): void {
       line(`${name} | not built (npm run setup -- --config ${configName}) | |`);
       continue;
     }
-    const per = name === 'batch-update' ? (r1cs.constraints.length / config.batchSize).toFixed(0) : '';
+    if (name === 'batch-update') batchConstraints = r1cs.constraints.length;
+    const per = name === 'batch-update' ? (r1cs.constraints.length / (config.insertSlots + config.updateSlots)).toFixed(0) : '';
     line(`${name} | ${r1cs.constraints.length} | ${r1cs.nPubIn + r1cs.nPubOut} | ${per}`);
   }
+  if (!batchConstraints || !legacy) return;
+  const c = await slotCosts(configName, batchConstraints);
+  const old = await ensureLegacyV1Batch(configName, (m) => console.log(m));
+  const oldPer = Math.round(old.constraints / legacy.batchSize);
+  line(`\nBatchUpdate per record (slot templates compiled alone; the rest of the batch shared over its ${c.records} positions: ${c.perPosition} each) against policy v1's batch circuit (${old.constraints} constraints, ${legacy.batchSize} records, agent depth ${legacy.agentDepth}, org depth ${legacy.orgDepth}, every slot able to insert)`);
+  line('record | constraints | policy v1 | ratio');
+  line(`known agent (update slot ${c.update} + position) | ${c.knownRecord} | ${oldPer} | ${(c.knownRecord / oldPer).toFixed(2)}`);
+  line(`new agent (insert slot ${c.insert} + position) | ${c.newRecord} | ${oldPer} | ${(c.newRecord / oldPer).toFixed(2)}`);
+  line(`batch average (${c.batch} / ${c.records}) | ${c.average} | ${oldPer} | ${(c.average / oldPer).toFixed(2)}`);
+  const parts = await updateSlotParts(configName);
+  line(`\nAn update slot (${c.update}), its parts compiled alone`);
+  line('part | constraints');
+  for (const [part, n] of parts) line(`${part} | ${n}`);
+  const counted = parts.reduce((a, [part, n]) => a + (part.startsWith('one leaf hash') ? 2 * n : n), 0);
+  line(`the rest (gating, zero checks, the summary's and the slot's arithmetic) | ${c.update - counted}`);
 }
 
 async function benchProve(): Promise<void> {
   const { config } = configuration(configName);
   const shape = { agentDepth: config.agentDepth, orgDepth: config.orgDepth };
+  const slots = { insertSlots: config.insertSlots, updateSlots: config.updateSlots };
+  const perBatch = slots.insertSlots + slots.updateSlots;
   const batch = await loadCircuitArtifacts(configName, 'batch-update', { quiet: true });
   const thr = await loadCircuitArtifacts(configName, 'threshold', { quiet: true });
   const bp = await Groth16Prover.fromFiles({ circuit: 'batch-update', wasmPath: batch.wasmPath, zkeyPath: batch.zkeyPath, publicNames: BATCH_PUBLIC_SIGNALS });
   const tp = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: thr.wasmPath, zkeyPath: thr.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
-  const ph = policyHash(POLICY_V1);
+  const ph = policyHash(POLICY_V2);
   const state = new AgentState(shape);
   let salt = 1n;
   // Baseline, in the same run on the same inputs: circom's witness calculator and
   // snarkjs.groth16.prove, as snarkjs's fullProve does it.
   const calculators = new Map<string, Awaited<ReturnType<typeof WitnessCalculatorBuilder>>>();
   const zkeys = new Map<string, Uint8Array>();
-  const snarkjsProve = async (art: typeof batch, input: Record<string, unknown>): Promise<number> => {
+  const snarkjsProve = async (art: { wasmPath: string; zkeyPath: string }, input: Record<string, unknown>): Promise<number> => {
     if (!calculators.has(art.wasmPath)) {
       calculators.set(art.wasmPath, await WitnessCalculatorBuilder(new Uint8Array(readFileSync(art.wasmPath))));
       zkeys.set(art.zkeyPath, new Uint8Array(readFileSync(art.zkeyPath)));
@@ -143,28 +169,56 @@ async function benchProve(): Promise<void> {
     await snarkjs.groth16.prove({ type: 'mem', data: zkeys.get(art.zkeyPath) }, { type: 'mem', data: wtns });
     return performance.now() - t;
   };
+  // Policy v1's batch circuit, proven by the same engine on records of the same kind.
+  const legacyConfig = readCircuitsFile().legacy.v1.configurations[configName];
+  const legacy = legacyConfig ? await ensureLegacyV1Batch(configName, (m) => console.log(m)) : undefined;
+  const lp = legacy && (await Groth16Prover.fromFiles({ circuit: 'legacy-batch-update', wasmPath: legacy.wasmPath, zkeyPath: legacy.zkeyPath, publicNames: V1_BATCH_PUBLIC_SIGNALS }));
+  const legacyState = legacyConfig && new V1AgentState({ agentDepth: legacyConfig.agentDepth, orgDepth: legacyConfig.orgDepth });
+  const legacyTimes: number[] = [];
+
+  // A population of known agents, each reported on by a few organisations: the state a
+  // batch of mostly known agents meets.
+  const ORGS = 12;
+  const known = 30;
+  let epoch = 20_000n;
+  const rec = (agent: bigint, org: number, e: bigint) => ({ record: { agent, org: BigInt(100 + org), epoch: e, kept: 5n, broken: 1n, violations: 0n, scope: 0n, salt: salt++ }, orgIndex: org });
+  for (let a = 1; a <= known; a++) state.apply(rec(BigInt(a), a % ORGS, epoch));
   const batchBase: number[] = [];
   const thrBase: number[] = [];
   const batchTimes: number[] = [];
   let last: Awaited<ReturnType<typeof bp.prove>> | undefined;
+  let newAgent = 1_000_000n;
   for (let i = 0; i < runs; i++) {
-    // Full batches mixing new and existing agents.
-    const entries = Array.from({ length: config.batchSize }, (_, k) => ({
-      record: { agent: BigInt(1 + ((i * config.batchSize + k) % 7)), org: BigInt(100 + (k % 3)), epoch: 1n, kept: 5n, broken: 1n, violations: 0n, scope: 0n, salt: salt++ },
-      orgIndex: k % 3,
-    }));
-    const b = buildBatch(state, entries, config.batchSize, ph);
+    epoch++;
+    // Full batches: every insert slot a new agent, every update slot a known one.
+    const entries = [
+      ...Array.from({ length: slots.insertSlots }, (_, k) => rec(newAgent++, k % ORGS, epoch)),
+      ...Array.from({ length: slots.updateSlots }, (_, k) => rec(BigInt(1 + ((i * slots.updateSlots + k) % known)), (i + k) % ORGS, epoch)),
+    ];
+    const b = buildBatch(state, entries, slots, ph, epoch);
+    if (b.count !== perBatch) throw new Error('bench batch is not full');
     const t = performance.now();
     last = await bp.prove(b.input);
     batchTimes.push(performance.now() - t);
     batchBase.push(await snarkjsProve(batch, b.input));
+    if (lp && legacyState && legacyConfig) {
+      // Policy v1's batch: its size, new and known agents mixed as its bench did.
+      const v1 = Array.from({ length: legacyConfig.batchSize }, (_, k) => ({
+        record: { agent: BigInt(1 + ((i * legacyConfig.batchSize + k) % 7)), org: BigInt(100 + (k % 3)), epoch: 1n, kept: 5n, broken: 1n, violations: 0n, scope: 0n, salt: salt++ },
+        orgIndex: k % 3,
+      }));
+      const lb = buildV1Batch(legacyState, v1, legacyConfig.batchSize, policyHash(POLICY_V1));
+      const tl = performance.now();
+      await lp.prove(lb.input);
+      legacyTimes.push(performance.now() - tl);
+    }
   }
   const ctx = contextHash({ nonce: 'bench', audience: 'bench', expiry: 2_000_000_000 });
   const thrTimes: number[] = [];
   let lastT: Awaited<ReturnType<typeof tp.prove>> | undefined;
   for (let i = 0; i < runs; i++) {
     const agent = BigInt(1 + (i % 7));
-    const { input } = buildThresholdInput(state, { agent, minScore: 500n, minRecords: 1n, minOrgs: 1n, contextHash: ctx }, ph);
+    const { input } = buildThresholdInput(state, { agent, minScore: 100n, minRecords: 1n, minOrgs: 1n, contextHash: ctx }, ph);
     const t = performance.now();
     lastT = await tp.prove(input);
     thrTimes.push(performance.now() - t);
@@ -188,7 +242,16 @@ async function benchProve(): Promise<void> {
     const [pOurs, pBase] = [median(times), median(base)];
     line(`${name} | ${art.entry.constraints} | ${pOurs.toFixed(0)} | ${pBase.toFixed(0)} | ${(pOurs / pBase).toFixed(2)} | ${ours.toFixed(1)} | ${vBase.toFixed(1)} | ${(ours / vBase).toFixed(2)}`);
   }
-  line(`batch-update: ${(median(batchTimes) / config.batchSize).toFixed(0)} ms per record`);
+  const rate = (ms: number, n: number) => (n * 1000) / ms;
+  line(`batch-update: ${(median(batchTimes) / perBatch).toFixed(0)} ms per record, ${rate(median(batchTimes), perBatch).toFixed(2)} records/s`);
+  if (legacy && legacyConfig && legacyTimes.length) {
+    const [now, then] = [rate(median(batchTimes), perBatch), rate(median(legacyTimes), legacyConfig.batchSize)];
+    line(`\n## Batch proving against policy v1's batch circuit (${configName}), same engine, same run, median of ${runs}`);
+    line('batch circuit | constraints | records per batch | constraints per record | prove ms | ms per record | records/s');
+    line(`policy v1 (circuits/legacy/v1) | ${legacy.constraints} | ${legacyConfig.batchSize} | ${(legacy.constraints / legacyConfig.batchSize).toFixed(0)} | ${median(legacyTimes).toFixed(0)} | ${(median(legacyTimes) / legacyConfig.batchSize).toFixed(0)} | ${then.toFixed(2)}`);
+    line(`policy v2 (circuits/lib) | ${batch.entry.constraints} | ${perBatch} | ${(batch.entry.constraints / perBatch).toFixed(0)} | ${median(batchTimes).toFixed(0)} | ${(median(batchTimes) / perBatch).toFixed(0)} | ${now.toFixed(2)}`);
+    line(`records/s, v2 / v1: ${(now / then).toFixed(2)}`);
+  }
 }
 
 async function benchSetup(): Promise<void> {
@@ -228,7 +291,7 @@ async function benchKeys(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'zktrust-bench-keys-'));
   try {
     let t = performance.now();
-    await makeLocalKeySet({ config: configName, policyHash: policyHash(POLICY_V1).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: join(dir, 'local') });
+    await makeLocalKeySet({ config: configName, policyHash: policyHash(POLICY_V2).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: join(dir, 'local') });
     const local = (performance.now() - t) / 1000;
     t = performance.now();
     for (const [name, c] of Object.entries(circuits)) await devSetup({ r1csPath: c.r1csPath, zkeyPath: join(dir, `${name}.dev.zkey`), seed: 'bench' });
@@ -262,8 +325,8 @@ async function benchVerifier(): Promise<void> {
   const thr = await loadCircuitArtifacts(configName, 'threshold', { quiet: true });
   const tp = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: thr.wasmPath, zkeyPath: thr.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
   const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-  state.apply({ record: { agent: 5n, org: 9n, epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: 0 });
-  const { input } = buildThresholdInput(state, { agent: 5n, minScore: 700n, minRecords: 1n, minOrgs: 1n, contextHash: 42n }, policyHash(POLICY_V1));
+  for (let o = 0; o < 3; o++) state.apply({ record: { agent: 5n, org: 9n + BigInt(o), epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: o });
+  const { input } = buildThresholdInput(state, { agent: 5n, minScore: 700n, minRecords: 1n, minOrgs: 1n, contextHash: 42n }, policyHash(POLICY_V2));
   const { proof, publicSignals } = await tp.prove(input);
   const vk = thr.vkey as never;
   const single: number[] = [];
@@ -293,13 +356,13 @@ async function benchVerifier(): Promise<void> {
   const agent = generateKeyPair();
   const id = identityField(agent.publicKey);
   const st = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-  st.apply({ record: { agent: id, org: 9n, epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: 0 });
+  for (let o = 0; o < 3; o++) st.apply({ record: { agent: id, org: 9n + BigInt(o), epoch: 1n, kept: 50n, broken: 1n, violations: 0n, scope: 0n, salt: 1n }, orgIndex: o });
   const context = { nonce: 'bench', audience: 'bench', expiry: Math.floor(Date.now() / 1000) + 3600 };
-  const pi = buildThresholdInput(st, { agent: id, minScore: 700n, minRecords: 0n, minOrgs: 0n, contextHash: contextHash(context) }, policyHash(POLICY_V1));
+  const pi = buildThresholdInput(st, { agent: id, minScore: 700n, minRecords: 0n, minOrgs: 0n, contextHash: contextHash(context) }, policyHash(POLICY_V2));
   const pr = await tp.prove(pi.input);
   // Under the repository's development keys (what this bench proves with), allowed explicitly.
   const keys = BUNDLED_KEYS[configName]!;
-  const body = { sequence: 1, config: configName, stateRoot: st.root.toString(), chain: '0', logSize: 1, policyHash: policyHash(POLICY_V1).toString(), time: Date.now(), keySetHash: keys.keySetHash, keyMode: 'dev' };
+  const body = { sequence: 1, config: configName, stateRoot: st.root.toString(), chain: "0", logSize: 3, policyHash: policyHash(POLICY_V2).toString(), time: Date.now(), keySetHash: keys.keySetHash, keyMode: "dev" };
   const presentation = {
     version: 2, circuit: 'threshold', config: configName, agent: didFromPublicKey(agent.publicKey), proof: pr.proof, publicSignals: pr.publicSignals, context,
     checkpoint: { body, signer: didFromPublicKey(agg.publicKey), signature: Buffer.from(sign(signingBytes('checkpoint', body), agg.secretKey)).toString('hex') },
@@ -325,7 +388,7 @@ async function benchVerifier(): Promise<void> {
 async function main(): Promise<void> {
   line(`# zktrust bench (${new Date().toISOString()}, node ${process.version}, config ${configName})`);
   if (only.has('poseidon')) await benchPoseidon();
-  if (only.has('circuits')) benchCircuits();
+  if (only.has('circuits')) await benchCircuits();
   if (only.has('prove')) await benchProve();
   if (only.has('setup')) await benchSetup();
   if (only.has('verifier')) await benchVerifier();

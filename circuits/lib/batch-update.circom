@@ -1,324 +1,258 @@
 pragma circom 2.1.6;
 
-// BatchUpdate: applies the next BATCH_SIZE log entries, in log order, to the agent state
-// tree (docs/protocol.md, "Applying a record").
+// BatchUpdate: applies the next log entries, at most INSERT_SLOTS of them first records of new
+// agents and at most UPDATE_SLOTS records of known agents, to the agent state tree
+// (docs/protocol.md, "Applying a batch").
 //
 // Public signals, in this order:
 //   oldRoot     the agent tree root before the batch (the previous batch's newRoot)
 //   newRoot     the agent tree root after the batch
 //   oldChain    the log hash chain before the batch's first entry
-//   newChain    the log hash chain after the batch's last real entry
+//   newChain    the log hash chain after the batch's last entry
 //   policyHash  the score policy the state is kept for
+//   maxEpoch    the latest epoch a record may have: the day of the checkpoint plus the
+//               policy's skew (audit checks it against the signed checkpoint's time)
+//
+// The batch's entries are its positions 0..B-1 in log order (B = INSERT_SLOTS + UPDATE_SLOTS),
+// real ones first. Each real position is either new (the first record of an agent without a
+// leaf) or an update; the k-th new position goes to insert slot k and the j-th update to
+// update slot j. All insert slots are applied first, then all update slots: this is the state
+// that applying the entries in log order gives (an agent's first record is its insert and all
+// its other records follow it; records of different agents commute; new agents take slots
+// in log order), and it lets each slot be only as large as its kind needs.
 //
 // What it proves (the invariants of DESIGN.md):
 //   1. The applied entries are exactly the log entries that extend oldChain to newChain, in
-//      order: every real slot folds (commitment, org, orgIndex) into the chain, padding
-//      slots leave it unchanged and may only follow real ones, so padding never hides an
-//      entry and no entry can be skipped, reordered, duplicated or invented.
-//   2. Each applied record is the opening of the commitment in its log entry (the
-//      commitment is recomputed from the opening inside the circuit).
-//   3. The record's org field is the org of its log entry (the same signal is hashed into
-//      both the commitment and the chain).
-//   4. One leaf per agent: a record goes to the leaf whose key is its agent; a new agent is
-//      inserted only where the sorted linked list proves it absent (low.agent < agent <
-//      low.nextAgent), into an empty slot.
+//      order: the chain folds (commitment, org, orgIndex) of every real position in order,
+//      each real position is matched to exactly one slot of its kind, and each used slot to
+//      exactly one position, so no entry can be skipped, reordered, duplicated or invented.
+//   2, 3. Each applied record is the opening of its logged commitment, with its logged org
+//      (the slot recomputes the commitment; the position folds it with the same org).
+//   4. One leaf per agent (ApplyInsert's sorted-list gap, ApplyUpdate's keyed leaf).
 //   5. The state is kept under the policy whose hash is compiled in (PolicyHash).
-// NOTE: audit checks outside the circuit that each log entry carries its org's signature
-//       and that orgIndex is the org's registry position; the first batch's oldRoot must be
-//       GENESIS_ROOT and oldChain 0.
+//   9. One record per (agent, organisation, epoch), epochs strictly increasing per
+//      organisation and at most maxEpoch, each record at most RECORD_CAP weighted trials,
+//      each organisation's contribution capped at ORG_CAP trials, records without trials
+//      counting for nothing (ApplyInsert, ApplyUpdate).
+// NOTE: audit checks outside the circuit that each log entry carries its org's signature,
+//       that orgIndex is the org's registry position, that maxEpoch is at most the day of the
+//       batch's signed checkpoint plus the skew, and that the first batch's oldRoot is
+//       GENESIS_ROOT and its oldChain 0.
 
 include "../../node_modules/circomlib/circuits/poseidon.circom";
 include "../../node_modules/circomlib/circuits/bitify.circom";
 include "../../node_modules/circomlib/circuits/comparators.circom";
-include "./quad-merkle.circom";
-include "./record-commitment.circom";
-include "./agent-leaf.circom";
+include "./apply-insert.circom";
+include "./apply-update.circom";
 include "./policy-hash.circom";
 
-// Totals in a leaf stay below 2^TALLY_BITS; 48 bits keep every product in the score
-// predicate far below r (docs/score-model.md).
-function TALLY_BITS() { return 48; }
+template BatchUpdate(INSERT_SLOTS, UPDATE_SLOTS, AGENT_DEPTH, ORG_DEPTH,
+                     VERSION, W_V, Z2_NUM, Z2_DEN, SCALE, RECORD_CAP, ORG_CAP, TRIAL_UNITS, EPOCH_SECONDS, EPOCH_SKEW) {
+    var I = INSERT_SLOTS;
+    var U = UPDATE_SLOTS;
+    var B = I + U;
 
-// Root of an empty organisation set of the given depth: Z_0 = 0, Z_{k+1} = H(Z_k x 4).
-// Computed by the witness generator and fixed as a constant by the compiler.
-template EmptyRoot(DEPTH) {
-    signal output root;
-    component h[DEPTH];
-    for (var i = 0; i < DEPTH; i++) {
-        h[i] = Poseidon(4);
-        for (var j = 0; j < 4; j++) h[i].inputs[j] <== i == 0 ? 0 : h[i - 1].out;
-    }
-    root <== h[DEPTH - 1].out;
-}
-
-// One log entry applied to the state (or a padding slot when isReal = 0).
-template ApplyRecord(AGENT_DEPTH, ORG_DEPTH) {
-    signal input rootIn;
-    signal input chainIn;
-    signal input emptyOrgRoot;
-    signal output rootOut;
-    signal output chainOut;
-
-    signal input isReal;
-    signal input isNew;
-    // The record opening and its log position data.
-    signal input agent;
-    signal input org;
-    signal input orgIndex;
-    signal input epoch;
-    signal input kept;
-    signal input broken;
-    signal input violations;
-    signal input scope;
-    signal input salt;
-    // Leaf A: the agent's own leaf (existing agent) or the low leaf (new agent).
-    signal input aAgent;
-    signal input aNextAgent;
-    signal input aNextIndex;
-    signal input aKept;
-    signal input aBroken;
-    signal input aViolations;
-    signal input aRecords;
-    signal input aOrgCount;
-    signal input aOrgRoot;
-    signal input aExt;
-    signal input aIndex;
-    signal input aSiblings[AGENT_DEPTH][3];
-    // Slot B: the empty slot that receives a new agent's leaf.
-    signal input bIndex;
-    signal input bSiblings[AGENT_DEPTH][3];
-    // The org's slot in the agent's organisation set: 0 or org before, org after.
-    signal input orgOld;
-    signal input orgSiblings[ORG_DEPTH][3];
-
-    isReal * (1 - isReal) === 0;
-    isNew * (1 - isNew) === 0;
-    // Only a real entry can create an agent.
-    isNew * (1 - isReal) === 0;
-    signal isExisting <== isReal - isNew;
-
-    // 2, 3: the commitment of the opening, folded into the chain with the entry's org.
-    component commitment = RecordCommitment();
-    commitment.agent <== agent;
-    commitment.org <== org;
-    commitment.epoch <== epoch;
-    commitment.kept <== kept;
-    commitment.broken <== broken;
-    commitment.violations <== violations;
-    commitment.scope <== scope;
-    commitment.salt <== salt;
-
-    component chain = Poseidon(5);
-    chain.inputs[0] <== 3;
-    chain.inputs[1] <== chainIn;
-    chain.inputs[2] <== commitment.commitment;
-    chain.inputs[3] <== org;
-    chain.inputs[4] <== orgIndex;
-    chainOut <== chainIn + isReal * (chain.out - chainIn);
-
-    // A real record names real identities (0 is the sentinel key and the empty org slot).
-    component agentZero = IsZero();
-    agentZero.in <== agent;
-    isReal * agentZero.out === 0;
-    component orgZero = IsZero();
-    orgZero.in <== org;
-    isReal * orgZero.out === 0;
-
-    // Leaf A as it is in the tree before this entry. Its keys are range-checked so that the
-    // comparators below are sound; its totals were range-checked when they were written.
-    component aAgentBits = Num2Bits(252);
-    aAgentBits.in <== aAgent;
-    component aNextBits = Num2Bits(252);
-    aNextBits.in <== aNextAgent;
-    component aOld = AgentLeaf();
-    aOld.agent <== aAgent;
-    aOld.nextAgent <== aNextAgent;
-    aOld.nextIndex <== aNextIndex;
-    aOld.kept <== aKept;
-    aOld.broken <== aBroken;
-    aOld.violations <== aViolations;
-    aOld.records <== aRecords;
-    aOld.orgCount <== aOrgCount;
-    aOld.orgRoot <== aOrgRoot;
-    aOld.ext <== aExt;
-
-    // 4: an existing agent's record goes to its own leaf.
-    isExisting * (aAgent - agent) === 0;
-    // 4: a new agent is absent: aAgent < agent < aNextAgent, where aNextAgent = 0 is +inf.
-    component lowBelow = LessThan(252);
-    lowBelow.in[0] <== aAgent;
-    lowBelow.in[1] <== agent;
-    isNew * (1 - lowBelow.out) === 0;
-    component nextAbove = LessThan(252);
-    nextAbove.in[0] <== agent;
-    nextAbove.in[1] <== aNextAgent;
-    component nextIsEnd = IsZero();
-    nextIsEnd.in <== aNextAgent;
-    signal gapAbove <== nextAbove.out + nextIsEnd.out - nextAbove.out * nextIsEnd.out;
-    isNew * (1 - gapAbove) === 0;
-
-    // The target leaf receives the record: leaf A for an existing agent, a fresh leaf for a
-    // new one (zero totals, an empty organisation set, ext 0, leaf A's old next pointer).
-    signal tKept <== isExisting * aKept;
-    signal tBroken <== isExisting * aBroken;
-    signal tViolations <== isExisting * aViolations;
-    signal tRecords <== isExisting * aRecords;
-    signal tOrgCount <== isExisting * aOrgCount;
-    signal tExt <== isExisting * aExt;
-    signal tOrgRoot <== aOrgRoot + isNew * (emptyOrgRoot - aOrgRoot);
-
-    // The org's slot in the target's organisation set: empty (a new org for this agent) or
-    // already holding this org.
-    orgOld * (orgOld - org) === 0;
-    component orgIsNew = IsZero();
-    orgIsNew.in <== orgOld;
-    component orgSet = QuadMerkleUpdate(ORG_DEPTH);
-    orgSet.oldLeaf <== orgOld;
-    orgSet.newLeaf <== org;
-    orgSet.index <== orgIndex;
-    orgSet.siblings <== orgSiblings;
-    isReal * (orgSet.oldRoot - tOrgRoot) === 0;
-
-    // New totals, range-checked so that no later product can wrap the field.
-    signal nKept <== tKept + kept;
-    signal nBroken <== tBroken + broken;
-    signal nViolations <== tViolations + violations;
-    signal nRecords <== tRecords + 1;
-    signal nOrgCount <== tOrgCount + orgIsNew.out;
-    component totalBits[5];
-    for (var i = 0; i < 5; i++) totalBits[i] = Num2Bits(TALLY_BITS());
-    totalBits[0].in <== nKept;
-    totalBits[1].in <== nBroken;
-    totalBits[2].in <== nViolations;
-    totalBits[3].in <== nRecords;
-    totalBits[4].in <== nOrgCount;
-
-    component target = AgentLeaf();
-    target.agent <== agent;
-    target.nextAgent <== aNextAgent;
-    target.nextIndex <== aNextIndex;
-    target.kept <== nKept;
-    target.broken <== nBroken;
-    target.violations <== nViolations;
-    target.records <== nRecords;
-    target.orgCount <== nOrgCount;
-    target.orgRoot <== orgSet.newRoot;
-    target.ext <== tExt;
-
-    // A new agent re-links the low leaf to point at it.
-    component relinked = AgentLeaf();
-    relinked.agent <== aAgent;
-    relinked.nextAgent <== agent;
-    relinked.nextIndex <== bIndex;
-    relinked.kept <== aKept;
-    relinked.broken <== aBroken;
-    relinked.violations <== aViolations;
-    relinked.records <== aRecords;
-    relinked.orgCount <== aOrgCount;
-    relinked.orgRoot <== aOrgRoot;
-    relinked.ext <== aExt;
-
-    // Leaf A's new value: the updated target (existing), the re-linked low leaf (new), or
-    // itself (padding).
-    signal aNewExisting <== isExisting * (target.hash - aOld.hash);
-    signal aNewInsert <== isNew * (relinked.hash - aOld.hash);
-    component pathA = QuadMerkleUpdate(AGENT_DEPTH);
-    pathA.oldLeaf <== aOld.hash;
-    pathA.newLeaf <== aOld.hash + aNewExisting + aNewInsert;
-    pathA.index <== aIndex;
-    pathA.siblings <== aSiblings;
-    isReal * (pathA.oldRoot - rootIn) === 0;
-    signal root1 <== rootIn + isReal * (pathA.newRoot - rootIn);
-
-    // Slot B: a new agent's leaf goes into an empty slot of the tree after the re-link.
-    component pathB = QuadMerkleUpdate(AGENT_DEPTH);
-    pathB.oldLeaf <== 0;
-    pathB.newLeaf <== target.hash;
-    pathB.index <== bIndex;
-    pathB.siblings <== bSiblings;
-    isNew * (pathB.oldRoot - root1) === 0;
-    rootOut <== root1 + isNew * (pathB.newRoot - root1);
-}
-
-template BatchUpdate(BATCH_SIZE, AGENT_DEPTH, ORG_DEPTH, VERSION, W_V, Z2_NUM, Z2_DEN, SCALE) {
     signal input oldRoot;
     signal input newRoot;
     signal input oldChain;
     signal input newChain;
     signal input policyHash;
+    signal input maxEpoch;
 
-    signal input isReal[BATCH_SIZE];
-    signal input isNew[BATCH_SIZE];
-    signal input agent[BATCH_SIZE];
-    signal input org[BATCH_SIZE];
-    signal input orgIndex[BATCH_SIZE];
-    signal input epoch[BATCH_SIZE];
-    signal input kept[BATCH_SIZE];
-    signal input broken[BATCH_SIZE];
-    signal input violations[BATCH_SIZE];
-    signal input scope[BATCH_SIZE];
-    signal input salt[BATCH_SIZE];
-    signal input aAgent[BATCH_SIZE];
-    signal input aNextAgent[BATCH_SIZE];
-    signal input aNextIndex[BATCH_SIZE];
-    signal input aKept[BATCH_SIZE];
-    signal input aBroken[BATCH_SIZE];
-    signal input aViolations[BATCH_SIZE];
-    signal input aRecords[BATCH_SIZE];
-    signal input aOrgCount[BATCH_SIZE];
-    signal input aOrgRoot[BATCH_SIZE];
-    signal input aExt[BATCH_SIZE];
-    signal input aIndex[BATCH_SIZE];
-    signal input aSiblings[BATCH_SIZE][AGENT_DEPTH][3];
-    signal input bIndex[BATCH_SIZE];
-    signal input bSiblings[BATCH_SIZE][AGENT_DEPTH][3];
-    signal input orgOld[BATCH_SIZE];
-    signal input orgSiblings[BATCH_SIZE][ORG_DEPTH][3];
+    // Positions, in log order.
+    signal input isReal[B];
+    signal input isNew[B];
 
-    component policy = PolicyHash(VERSION, W_V, Z2_NUM, Z2_DEN, SCALE);
+    // Insert slots.
+    signal input insAgent[I];
+    signal input insOrg[I];
+    signal input insOrgIndex[I];
+    signal input insEpoch[I];
+    signal input insKept[I];
+    signal input insBroken[I];
+    signal input insViolations[I];
+    signal input insScope[I];
+    signal input insSalt[I];
+    signal input insLowAgent[I];
+    signal input insLowNextAgent[I];
+    signal input insLowSummary[I];
+    signal input insLowExt[I];
+    signal input insLowOrgs[I][4];
+    signal input insLowIndex[I];
+    signal input insLowSiblings[I][AGENT_DEPTH][3];
+    signal input insNewIndex[I];
+    signal input insNewSiblings[I][AGENT_DEPTH][3];
+
+    // Update slots.
+    signal input updAgent[U];
+    signal input updOrg[U];
+    signal input updOrgIndex[U];
+    signal input updEpoch[U];
+    signal input updKept[U];
+    signal input updBroken[U];
+    signal input updViolations[U];
+    signal input updScope[U];
+    signal input updSalt[U];
+    signal input updNextAgent[U];
+    signal input updSummary[U];
+    signal input updExt[U];
+    signal input updIndex[U];
+    signal input updSiblings[U][AGENT_DEPTH][3];
+    signal input updOrgOld[U];
+    signal input updOrgSiblings[U][ORG_DEPTH][3];
+
+    component policy = PolicyHash(VERSION, W_V, Z2_NUM, Z2_DEN, SCALE, RECORD_CAP, ORG_CAP, TRIAL_UNITS, EPOCH_SECONDS, EPOCH_SKEW);
     policy.policyHash <== policyHash;
+    component maxEpochBits = Num2Bits(32);
+    maxEpochBits.in <== maxEpoch;
 
-    component emptyOrg = EmptyRoot(ORG_DEPTH);
-
-    // Padding only at the end: a real slot never follows a padding slot.
-    for (var i = 1; i < BATCH_SIZE; i++) {
-        isReal[i] * (1 - isReal[i - 1]) === 0;
+    // Positions: real ones first; a new one is real.
+    for (var p = 0; p < B; p++) {
+        isReal[p] * (1 - isReal[p]) === 0;
+        isNew[p] * (1 - isNew[p]) === 0;
+        isNew[p] * (1 - isReal[p]) === 0;
+        if (p > 0) isReal[p] * (1 - isReal[p - 1]) === 0;
     }
 
-    component slot[BATCH_SIZE];
-    for (var i = 0; i < BATCH_SIZE; i++) {
-        slot[i] = ApplyRecord(AGENT_DEPTH, ORG_DEPTH);
-        slot[i].rootIn <== i == 0 ? oldRoot : slot[i - 1].rootOut;
-        slot[i].chainIn <== i == 0 ? oldChain : slot[i - 1].chainOut;
-        slot[i].emptyOrgRoot <== emptyOrg.root;
-        slot[i].isReal <== isReal[i];
-        slot[i].isNew <== isNew[i];
-        slot[i].agent <== agent[i];
-        slot[i].org <== org[i];
-        slot[i].orgIndex <== orgIndex[i];
-        slot[i].epoch <== epoch[i];
-        slot[i].kept <== kept[i];
-        slot[i].broken <== broken[i];
-        slot[i].violations <== violations[i];
-        slot[i].scope <== scope[i];
-        slot[i].salt <== salt[i];
-        slot[i].aAgent <== aAgent[i];
-        slot[i].aNextAgent <== aNextAgent[i];
-        slot[i].aNextIndex <== aNextIndex[i];
-        slot[i].aKept <== aKept[i];
-        slot[i].aBroken <== aBroken[i];
-        slot[i].aViolations <== aViolations[i];
-        slot[i].aRecords <== aRecords[i];
-        slot[i].aOrgCount <== aOrgCount[i];
-        slot[i].aOrgRoot <== aOrgRoot[i];
-        slot[i].aExt <== aExt[i];
-        slot[i].aIndex <== aIndex[i];
-        slot[i].aSiblings <== aSiblings[i];
-        slot[i].bIndex <== bIndex[i];
-        slot[i].bSiblings <== bSiblings[i];
-        slot[i].orgOld <== orgOld[i];
-        slot[i].orgSiblings <== orgSiblings[i];
+    // match[p][s] = 1 when position p goes to slot s (insert slots 0..I-1, then update slots):
+    // the k-th new position to insert slot k, the j-th update to update slot j. A position p
+    // has at most p positions before it, so only slots of rank <= p are possible.
+    signal match[B][B];
+    component rankIs[B][B];
+    var insRank = 0;
+    var updRank = 0;
+    for (var p = 0; p < B; p++) {
+        for (var k = 0; k < I; k++) {
+            if (k <= p) {
+                rankIs[p][k] = IsZero();
+                rankIs[p][k].in <== insRank - k;
+                match[p][k] <== isNew[p] * rankIs[p][k].out;
+            } else {
+                match[p][k] <== 0;
+            }
+        }
+        for (var j = 0; j < U; j++) {
+            if (j <= p) {
+                rankIs[p][I + j] = IsZero();
+                rankIs[p][I + j].in <== updRank - j;
+                match[p][I + j] <== (isReal[p] - isNew[p]) * rankIs[p][I + j].out;
+            } else {
+                match[p][I + j] <== 0;
+            }
+        }
+        insRank += isNew[p];
+        updRank += isReal[p] - isNew[p];
     }
-    newRoot === slot[BATCH_SIZE - 1].rootOut;
-    newChain === slot[BATCH_SIZE - 1].chainOut;
+    // Every real position has a slot (a batch holds at most I new agents and U updates);
+    // a slot is used exactly when a position goes to it.
+    signal slotUsed[B];
+    for (var p = 0; p < B; p++) {
+        var used = 0;
+        for (var s = 0; s < B; s++) used += match[p][s];
+        used === isReal[p];
+    }
+    for (var s = 0; s < B; s++) {
+        var use = 0;
+        for (var p = 0; p < B; p++) use += match[p][s];
+        slotUsed[s] <== use;
+    }
+
+    // The roots: insert slots first, then update slots.
+    signal root[B + 1];
+    root[0] <== oldRoot;
+    component ins[I];
+    component upd[U];
+    for (var k = 0; k < I; k++) {
+        ins[k] = ApplyInsert(AGENT_DEPTH, ORG_DEPTH, W_V, RECORD_CAP, ORG_CAP, TRIAL_UNITS);
+        ins[k].rootIn <== root[k];
+        ins[k].maxEpoch <== maxEpoch;
+        ins[k].isReal <== slotUsed[k];
+        ins[k].agent <== insAgent[k];
+        ins[k].org <== insOrg[k];
+        ins[k].orgIndex <== insOrgIndex[k];
+        ins[k].epoch <== insEpoch[k];
+        ins[k].kept <== insKept[k];
+        ins[k].broken <== insBroken[k];
+        ins[k].violations <== insViolations[k];
+        ins[k].scope <== insScope[k];
+        ins[k].salt <== insSalt[k];
+        ins[k].lowAgent <== insLowAgent[k];
+        ins[k].lowNextAgent <== insLowNextAgent[k];
+        ins[k].lowSummary <== insLowSummary[k];
+        ins[k].lowExt <== insLowExt[k];
+        ins[k].lowOrgs <== insLowOrgs[k];
+        ins[k].lowIndex <== insLowIndex[k];
+        ins[k].lowSiblings <== insLowSiblings[k];
+        ins[k].newIndex <== insNewIndex[k];
+        ins[k].newSiblings <== insNewSiblings[k];
+        root[k + 1] <== ins[k].rootOut;
+    }
+    for (var j = 0; j < U; j++) {
+        upd[j] = ApplyUpdate(AGENT_DEPTH, ORG_DEPTH, W_V, RECORD_CAP, ORG_CAP, TRIAL_UNITS);
+        upd[j].rootIn <== root[I + j];
+        upd[j].maxEpoch <== maxEpoch;
+        upd[j].isReal <== slotUsed[I + j];
+        upd[j].agent <== updAgent[j];
+        upd[j].org <== updOrg[j];
+        upd[j].orgIndex <== updOrgIndex[j];
+        upd[j].epoch <== updEpoch[j];
+        upd[j].kept <== updKept[j];
+        upd[j].broken <== updBroken[j];
+        upd[j].violations <== updViolations[j];
+        upd[j].scope <== updScope[j];
+        upd[j].salt <== updSalt[j];
+        upd[j].nextAgent <== updNextAgent[j];
+        upd[j].summary <== updSummary[j];
+        upd[j].ext <== updExt[j];
+        upd[j].index <== updIndex[j];
+        upd[j].siblings <== updSiblings[j];
+        upd[j].orgOld <== updOrgOld[j];
+        upd[j].orgSiblings <== updOrgSiblings[j];
+        root[I + j + 1] <== upd[j].rootOut;
+    }
+    newRoot === root[B];
+
+    // The log chain over the positions, in order, from what each position's slot opened.
+    signal slotCommitment[B];
+    signal slotOrg[B];
+    signal slotOrgIndex[B];
+    for (var k = 0; k < I; k++) {
+        slotCommitment[k] <== ins[k].commitment;
+        slotOrg[k] <== insOrg[k];
+        slotOrgIndex[k] <== insOrgIndex[k];
+    }
+    for (var j = 0; j < U; j++) {
+        slotCommitment[I + j] <== upd[j].commitment;
+        slotOrg[I + j] <== updOrg[j];
+        slotOrgIndex[I + j] <== updOrgIndex[j];
+    }
+    signal pick[B][B][3];
+    component step[B];
+    signal chain[B + 1];
+    chain[0] <== oldChain;
+    for (var p = 0; p < B; p++) {
+        var c = 0;
+        var o = 0;
+        var x = 0;
+        for (var s = 0; s < B; s++) {
+            if ((s < I && s <= p) || (s >= I && s - I <= p)) {
+                pick[p][s][0] <== match[p][s] * slotCommitment[s];
+                pick[p][s][1] <== match[p][s] * slotOrg[s];
+                pick[p][s][2] <== match[p][s] * slotOrgIndex[s];
+                c += pick[p][s][0];
+                o += pick[p][s][1];
+                x += pick[p][s][2];
+            } else {
+                for (var f = 0; f < 3; f++) pick[p][s][f] <== 0;
+            }
+        }
+        step[p] = Poseidon(5);
+        step[p].inputs[0] <== 3;
+        step[p].inputs[1] <== chain[p];
+        step[p].inputs[2] <== c;
+        step[p].inputs[3] <== o;
+        step[p].inputs[4] <== x;
+        chain[p + 1] <== chain[p] + isReal[p] * (step[p].out - chain[p]);
+    }
+    newChain === chain[B];
 }

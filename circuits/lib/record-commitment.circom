@@ -2,14 +2,19 @@ pragma circom 2.1.6;
 
 // The commitment to one outcome record (docs/protocol.md, "Records"):
 //   commitment = Poseidon(TAG_RECORD = 2, agent, org, epoch, kept, broken, violations, scope, salt)
-// Every field except the salt is range-checked here, so any circuit that opens a
-// commitment through this template gets in-range values: identities below 2^252 (so they
-// fit circomlib's LessThan(252)), counters and tags below 2^32. The salt is any field
-// element; it only hides the record.
-// NOTE: identities being non-zero is checked by the caller (padding slots carry zeros).
+// and the record's evidence under the policy: its weighted trials
+//   trials = kept + broken + W_V * violations, at most RECORD_CAP.
+//
+// RecordCommitment range-checks the fields whose only use is the commitment (org, scope);
+// RecordEvidence range-checks the tallies. The agent and the epoch are range-checked by the
+// slot that uses them (NOTE): an inserted agent by Num2Bits(252) before its comparators, an
+// updated agent by being the key of an existing leaf (every key was range-checked when it was
+// inserted), the epoch by its window nextEpoch <= epoch <= maxEpoch < 2^32 (EpochWindow).
+// The salt is any field element; it only hides the record.
 
 include "../../node_modules/circomlib/circuits/poseidon.circom";
 include "../../node_modules/circomlib/circuits/bitify.circom";
+include "./bit-width.circom";
 
 template RecordCommitment() {
     signal input agent;
@@ -22,21 +27,10 @@ template RecordCommitment() {
     signal input salt;
     signal output commitment;
 
-    component idBits[2];
-    idBits[0] = Num2Bits(252);
-    idBits[0].in <== agent;
-    idBits[1] = Num2Bits(252);
-    idBits[1].in <== org;
-
-    component countBits[5];
-    for (var i = 0; i < 5; i++) {
-        countBits[i] = Num2Bits(32);
-    }
-    countBits[0].in <== epoch;
-    countBits[1].in <== kept;
-    countBits[2].in <== broken;
-    countBits[3].in <== violations;
-    countBits[4].in <== scope;
+    component orgBits = Num2Bits(252);
+    orgBits.in <== org;
+    component scopeBits = Num2Bits(32);
+    scopeBits.in <== scope;
 
     component h = Poseidon(9);
     h.inputs[0] <== 2;
@@ -49,4 +43,39 @@ template RecordCommitment() {
     h.inputs[7] <== scope;
     h.inputs[8] <== salt;
     commitment <== h.out;
+}
+
+// The record cap: kept, broken and violations each fit bitsOf(RECORD_CAP) bits (a larger one
+// is over the cap anyway), and trials = kept + broken + W_V * violations <= RECORD_CAP, shown
+// by RECORD_CAP - trials fitting the same width: trials < (2 + W_V) * 2^RB is far below r, so
+// a trials above the cap would make the difference wrap to about r.
+template RecordEvidence(W_V, RECORD_CAP) {
+    signal input kept;
+    signal input broken;
+    signal input violations;
+    signal output trials;
+
+    var RB = bitsOf(RECORD_CAP);
+    component tallyBits[3];
+    for (var i = 0; i < 3; i++) tallyBits[i] = Num2Bits(RB);
+    tallyBits[0].in <== kept;
+    tallyBits[1].in <== broken;
+    tallyBits[2].in <== violations;
+    trials <== kept + broken + W_V * violations;
+    component underCap = Num2Bits(RB);
+    underCap.in <== RECORD_CAP - trials;
+}
+
+// nextEpoch <= epoch <= maxEpoch, for nextEpoch < 2^33 and maxEpoch < 2^32 proven by the
+// caller. Both differences fit 32 bits; as all three values are far below r, this is the
+// integer order, and it also proves 0 <= epoch < 2^32.
+template EpochWindow() {
+    signal input nextEpoch;
+    signal input epoch;
+    signal input maxEpoch;
+
+    component notEarly = Num2Bits(32);
+    notEarly.in <== epoch - nextEpoch;
+    component notFuture = Num2Bits(32);
+    notFuture.in <== maxEpoch - epoch;
 }

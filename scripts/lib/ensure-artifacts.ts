@@ -25,7 +25,7 @@ import {
   type CircuitEntry,
   type Manifest,
 } from '../../src/prover/artifacts.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { BATCH_PUBLIC_SIGNALS } from '../../src/state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../../src/state/threshold-input.ts';
 import { CIRCUIT_NAMES, writeMain, type CircuitName } from './build-circuits.ts';
@@ -140,7 +140,7 @@ export async function ensureArtifacts(config: string, opts: EnsureOptions = {}):
   if (!withKeys) return readManifest();
   // The key set these development keys form: recorded, and checked against what is recorded.
   const m = readManifest();
-  const { hash } = manifestKeySet(config, policyHash(POLICY_V1).toString(), { manifest: { ...m, configurations: { ...m.configurations, [config]: { ...m.configurations[config]!, keySetHash: undefined } } } });
+  const { hash } = manifestKeySet(config, policyHash(CIRCUIT_POLICY).toString(), { manifest: { ...m, configurations: { ...m.configurations, [config]: { ...m.configurations[config]!, keySetHash: undefined } } } });
   if (m.configurations[config]!.keySetHash !== hash) {
     if (!opts.update && m.configurations[config]!.keySetHash !== undefined) throw new ArtifactError(`${config}: the key set hash in artifacts/manifest.json is not the hash of its keys`);
     if (!opts.update) throw new ArtifactError(`${config}: artifacts/manifest.json records no key set hash; run npm run setup -- --config ${config} and commit the manifest`);

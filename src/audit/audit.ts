@@ -15,15 +15,19 @@
  *      in force at its sequence, the Groth16 proof under that key set's verification key,
  *      and the chain from genesis: each batch starts at the previous
  *      batch's root and chain, covers the next entries in log order, and its chain equals the
- *      chain recomputed from those entries (invariant 1), under the published policy hash.
+ *      chain recomputed from those entries (invariant 1), under the published policy hash;
+ *      and its maxEpoch is at most the day of its signed checkpoint plus the policy's skew, so
+ *      no batch applied a record from the future of its checkpoint (invariant 9).
  * @module
  */
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { maxEpochAt } from '../crypto/epoch.ts';
 import { FORGEABLE_BY, keySetHash, parseKeySetDescriptor, vkeyHash, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
-import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
+import { POLICY_V2, policyHash } from '../crypto/score-policy.ts';
+import { BATCH_PUBLIC_SIGNALS } from '../state/batch.ts';
 import { MerkleLog, leafHash, verifyConsistency } from '../log/merkle-log.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 import { auditCeremonyKeySet, type CeremonyAudit } from './ceremony-transcript.ts';
@@ -203,7 +207,8 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   log(`submissions: ${submissions.size} checked`);
 
   // 4. Batches from genesis.
-  const ph = policyHash(POLICY_V1).toString();
+  const policy = POLICY_V2;
+  const ph = policyHash(policy).toString();
   let root = keys.genesisRoot;
   let chain = GENESIS_CHAIN;
   let next = 0;
@@ -212,7 +217,7 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
   const latest = await get<Signed<{ sequence: number }>>('/v1/checkpoints/latest');
   const announced = latest.status === 200 ? latest.body.body.sequence : 0;
   for (; ; seq++) {
-    const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string; keySetHash: string; keyMode: KeyMode }> }>(`/v1/batches/${seq}`);
+    const r = await get<{ sequence: number; fromIndex: number; toIndex: number; proof: unknown; publicSignals: string[]; checkpoint: Signed<{ sequence: number; stateRoot: string; chain: string; logSize: number; policyHash: string; time: number; keySetHash: string; keyMode: KeyMode }> }>(`/v1/batches/${seq}`);
     if (r.status === 404) break;
     const b = r.body;
     checkSig(`checkpoint ${seq}`, 'checkpoint', b.checkpoint);
@@ -222,10 +227,14 @@ export async function audit(url: string, opts: AuditOptions = {}): Promise<Audit
       const e = entries[i]!;
       chain = chainStep(chain, { commitment: BigInt(e.commitment), org: identityField(publicKeyFromDid(e.org)), orgIndex: e.orgIndex });
     }
-    const [oldRoot, newRoot, oldChain, newChain, batchPolicy] = b.publicSignals;
+    const signal = (name: (typeof BATCH_PUBLIC_SIGNALS)[number]) => b.publicSignals[BATCH_PUBLIC_SIGNALS.indexOf(name)];
+    const [oldRoot, newRoot, oldChain, newChain, batchPolicy, maxEpoch] = BATCH_PUBLIC_SIGNALS.map(signal);
     if (oldRoot !== root) fail(`batch ${seq}: does not start at the previous root`);
     if (oldChain !== chainBefore.toString() || newChain !== chain.toString()) fail(`batch ${seq}: its chain is not the chain of log entries [${b.fromIndex}, ${b.toIndex})`);
     if (batchPolicy !== ph || b.checkpoint.body.policyHash !== ph) fail(`batch ${seq}: another policy`);
+    const time = b.checkpoint.body.time;
+    const epochOk = typeof maxEpoch === 'string' && /^[0-9]{1,20}$/.test(maxEpoch) && Number.isSafeInteger(time) && time >= 0 && BigInt(maxEpoch) <= BigInt(maxEpochAt(time, policy));
+    if (!epochOk) fail(`batch ${seq}: its maxEpoch ${maxEpoch} is after the day of its checkpoint plus the allowed skew`);
     if (b.checkpoint.body.stateRoot !== newRoot || b.checkpoint.body.chain !== newChain || b.checkpoint.body.logSize !== b.toIndex || b.checkpoint.body.sequence !== seq) fail(`checkpoint ${seq}: does not match its batch`);
     const inForce = keySetAt(seq);
     if (!inForce || b.checkpoint.body.keySetHash !== inForce.keySetHash || b.checkpoint.body.keyMode !== inForce.mode) fail(`checkpoint ${seq}: names another key set than the schedule's`);

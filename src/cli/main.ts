@@ -191,11 +191,13 @@ program
   .requiredOption('--nonce <nonce>', "the verifier's nonce")
   .requiredOption('--audience <audience>', "the verifier's audience")
   .option('--expires-in <seconds>', 'validity of the presentation', integer, 600)
+  .option('--any-threshold', 'prove a threshold other than a tier boundary (0, 300, 500, 700, 900): it tells the verifier more than a tier')
   .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
   .option('--out <file>', 'write the presentation here instead of stdout')
-  .action(async (o: { key?: string; keyFile?: string; minScore: number; minRecords: number; minOrgs: number; nonce: string; audience: string; expiresIn: number; url: string; out?: string }) => {
-    const { AgentClient } = await import('../client/agent-client.ts');
-    const client = new AgentClient(await secretKeyOf(o), o.url);
+  .action(async (o: { key?: string; keyFile?: string; minScore: number; minRecords: number; minOrgs: number; nonce: string; audience: string; expiresIn: number; anyThreshold?: boolean; url: string; out?: string }) => {
+    const { AgentClient, TIER_THRESHOLDS } = await import('../client/agent-client.ts');
+    if (!o.anyThreshold && !TIER_THRESHOLDS.includes(o.minScore)) throw new UsageError(`--min-score ${o.minScore} is not a tier boundary (${[...TIER_THRESHOLDS].sort((a, b) => a - b).join(', ')}); add --any-threshold to prove it anyway`);
+    const client = new AgentClient(await secretKeyOf(o), o.url, { policy: o.anyThreshold ? 'any' : 'tiers' });
     const ask = {
       minScore: o.minScore, minRecords: o.minRecords, minOrgs: o.minOrgs,
       context: { nonce: o.nonce, audience: o.audience, expiry: Math.floor(Date.now() / 1000) + o.expiresIn },

@@ -122,6 +122,14 @@ export class QuadTree {
     else this.levels[this.depth]!.set(0, v);
   }
 
+  /**
+   * The four children of the root (the nodes of the level below it), which the agent leaf
+   * hashes in place of an organisation set's root.
+   */
+  topChildren(): bigint[] {
+    return [0, 1, 2, 3].map((i) => this.node(this.depth - 1, i));
+  }
+
   /** The siblings of the leaf at `index`, bottom level first. */
   path(index: number): QuadPath {
     this.checkIndex(index);

@@ -19,8 +19,9 @@ import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { assertValidPublicKey, publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
+import { maxEpochAt } from '../crypto/epoch.ts';
 import { FORGEABLE_BY, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
-import { POLICY_V1, meetsThreshold, policyHash } from '../crypto/score-policy.ts';
+import { CIRCUIT_POLICY, meetsEvidenceThreshold, policyHash, withinRecordCap } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
 import type { KeySet } from '../keys/key-set-dir.ts';
 import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
@@ -29,7 +30,7 @@ import { loadAddon } from '../native/addon.ts';
 import { SupervisedProver, type ProverStatus } from '../prover/supervised-prover.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
-import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../state/batch.ts';
+import { BATCH_PUBLIC_SIGNALS, buildBatch, fitBatch, type BatchSlots } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
 import { LRUCache } from 'lru-cache';
@@ -40,6 +41,7 @@ import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
 import { signerFor, verifierFor } from './fast-ed25519.ts';
 import { identityOfDid } from './fast-hash.ts';
 import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
+import { Projection, type ProjectionUndo } from './projection.ts';
 import { SnapshotDir } from './snapshots.ts';
 import { ChallengeBody, RecordSchema, RegisterOrgBody, ThresholdRequestBody, parseOrThrow, submissionEnvelope } from '../protocol/schemas.ts';
 
@@ -49,7 +51,9 @@ export interface AggregatorConfig {
   circuits: string;
   agentDepth: number;
   orgDepth: number;
-  batchSize: number;
+  /** Slots of the batch circuit: first records of new agents, records of known agents. */
+  insertSlots: number;
+  updateSlots: number;
   /** Close a partial batch once its oldest entry has waited this long. */
   batchMaxWaitMs: number;
   /** Receipts promise inclusion in a proven batch by acceptance time + this. */
@@ -217,7 +221,8 @@ export class Aggregator {
   private readonly orgVerifiers = new Map<string, (signature: Uint8Array, message: Uint8Array) => boolean>();
   private readonly signer: (message: Uint8Array) => Uint8Array;
   private appending = false;
-  private readonly policyHash = policyHash(POLICY_V1);
+  private readonly policy = CIRCUIT_POLICY;
+  private readonly policyHash = policyHash(CIRCUIT_POLICY);
   private keys!: KeyRing;
   /** The organisations' ceremony for the next key set (src/service/ceremony.ts). */
   ceremony!: CeremonyCoordinator;
@@ -243,9 +248,9 @@ export class Aggregator {
   private snapshotWrite?: Promise<void>;
   private recovered = false;
   private readonly logger: (entry: Record<string, unknown>) => void;
-  // Totals of every agent over all accepted entries (proven or not), to refuse at ingestion
-  // what the state could never take: a new agent in a full tree, totals past 2^48.
-  private readonly projected = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
+  // Every accepted entry's effect (proven or not), to refuse at ingestion what the batch
+  // circuit would refuse: a second record for an epoch, an earlier epoch, a full tree.
+  private readonly projected = new Projection();
   // Presentations of the latest checkpoint, by statement and context (cleared at each checkpoint).
   private readonly presentationCache = new LRUCache<string, ProofResponse>({ max: 10_000 });
   private running = false;
@@ -409,16 +414,16 @@ export class Aggregator {
       if (b.fromIndex !== this.proven) throw new ZkTrustError('internal', `stored batch ${b.sequence} does not start at ${this.proven}`);
       if (b.checkpoint.body.keySetHash !== this.keys.at(b.sequence).hash) throw new ZkTrustError('internal', `checkpoint ${b.sequence} names another key set than the schedule`);
       const applied = await this.appliedEntries(b.fromIndex, b.toIndex);
-      buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
+      buildBatch(this.committed, applied, this.slots, this.policyHash, BigInt(b.publicSignals[BATCH_PUBLIC_SIGNALS.indexOf('maxEpoch')]!));
       if (BigInt(b.checkpoint.body.stateRoot) !== this.committed.root) throw new ZkTrustError('internal', `replayed state does not reach checkpoint ${b.sequence}`);
       this.proven = b.toIndex;
       this.sequence = b.sequence;
       this.latest = b.checkpoint;
       replayed += applied.length;
     }
-    // Totals for ingestion's checks: the proven state's, plus every entry not yet proven.
-    for (const t of this.committed.agentTotals()) this.projected.set(t.agent, { kept: t.kept, broken: t.broken, violations: t.violations });
-    for (const { entry, opening } of await this.ledger.openings(this.proven, this.ledger.size)) this.project(this.recordOf(entry.org, opening));
+    // The projection for ingestion's checks: the proven state's, plus every entry not yet proven.
+    for (const { agent, orgIndex, nextEpoch } of this.committed.orgEpochs()) this.projected.seed(agent, orgIndex, nextEpoch);
+    this.projected.add((await this.appliedEntries(this.proven, this.ledger.size)).map((e) => ({ agent: e.record.agent, orgIndex: e.orgIndex, epoch: e.record.epoch })));
     // The working state starts as a copy of the committed one (replaying twice would double the cost).
     this.working = this.committed.clone();
     this.recovered = true;
@@ -469,40 +474,37 @@ export class Aggregator {
     return (await this.ledger.openings(from, to)).map(({ entry, opening }) => ({ record: this.recordOf(entry.org, opening), orgIndex: entry.orgIndex }));
   }
 
-  private project(r: OutcomeRecord): void {
-    const t = this.projected.get(r.agent) ?? { kept: 0n, broken: 0n, violations: 0n };
-    this.projected.set(r.agent, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
+  /** The batch circuit's slots. */
+  private get slots(): BatchSlots {
+    return { insertSlots: this.config.insertSlots, updateSlots: this.config.updateSlots };
   }
 
-  private checkProjection(records: OutcomeRecord[]): void {
-    const capacity = 4 ** this.config.agentDepth - 1;
-    const add = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint }>();
-    for (const r of records) {
-      const t = add.get(r.agent) ?? this.projected.get(r.agent) ?? { kept: 0n, broken: 0n, violations: 0n };
-      add.set(r.agent, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
-    }
-    let newAgents = 0;
-    for (const [agent, t] of add) {
-      if (!this.projected.has(agent)) newAgents++;
-      if (t.kept >= 2n ** 48n || t.broken >= 2n ** 48n || t.violations >= 2n ** 48n) throw new ZkTrustError('out_of_range', 'the agent totals would pass 2^48');
-    }
-    if (this.projected.size + newAgents > capacity) throw new ZkTrustError('conflict', 'the agent state tree is full');
+  /** Refuses a submission that would put a new agent into a full tree. */
+  private checkTreeRoom(inserts: number): void {
+    if (this.projected.agents + inserts > 4 ** this.config.agentDepth - 1) throw new ZkTrustError('conflict', 'the agent state tree is full');
   }
 
   /**
    * Backpressure: a receipt promises a proven batch by its deadline, so refuse records that
-   * the prover could not reach in time. A backlog is proven in full batches, so the capacity
-   * is counted in batches at the measured time per batch (the configured estimate until one
-   * is measured), with a 20% margin. `ahead`: records accepted in the same group commit.
+   * the prover could not reach in time. A batch takes entries in log order until the next one
+   * would be one new agent or one update too many, so every batch but the last fills its
+   * insert slots or its update slots: i new agents and u updates need at most
+   * floor(i / insertSlots) + floor(u / updateSlots) + 1 batches. They are counted at the
+   * measured time per batch (the configured estimate until one is measured), with a 20%
+   * margin. `ahead`: records accepted earlier in the same group commit (their inserts are
+   * already in the projection).
    * @throws ZkTrustError payload_too_large for a submission larger than the capacity itself
    *   (it could never be accepted), unavailable (retry later) when the backlog is too long.
    */
-  private checkCapacity(count: number, ahead = 0): void {
-    const msPerBatch = this.metrics.batchesProven > 0 ? this.metrics.batchProveMs / this.metrics.batchesProven : this.config.expectedMsPerRecord * this.config.batchSize;
-    const capacity = Math.floor((0.8 * this.config.receiptDeadlineMs) / Math.max(1, msPerBatch)) * this.config.batchSize;
-    if (count > capacity) throw new ZkTrustError('payload_too_large', `at most ${capacity} records can be proven before the receipt deadline; split the submission`);
-    if (this.pending + ahead + count > capacity) {
-      throw new ZkTrustError('unavailable', `the prover cannot reach more records before the receipt deadline (${this.pending + ahead} pending); retry later`);
+  private checkCapacity(count: number, inserts: number, ahead = 0): void {
+    const { insertSlots, updateSlots } = this.config;
+    const msPerBatch = this.metrics.batchesProven > 0 ? this.metrics.batchProveMs / this.metrics.batchesProven : this.config.expectedMsPerRecord * (insertSlots + updateSlots);
+    const available = Math.floor((0.8 * this.config.receiptDeadlineMs) / Math.max(1, msPerBatch));
+    const batches = (n: number, i: number) => Math.floor(i / insertSlots) + Math.floor((n - i) / updateSlots) + 1;
+    if (batches(count, inserts) > available) throw new ZkTrustError('payload_too_large', `at most ${available} batches can be proven before the receipt deadline; split the submission`);
+    const pending = this.pending + ahead;
+    if (batches(pending + count, this.projected.pendingInserts + inserts) > available) {
+      throw new ZkTrustError('unavailable', `the prover cannot reach more records before the receipt deadline (${pending} pending); retry later`);
     }
   }
 
@@ -624,6 +626,12 @@ export class Aggregator {
     const parsed: OutcomeRecord[] = checked.map((r) => ({
       agent: r.agent, org: orgField, epoch: BigInt(r.epoch), kept: BigInt(r.kept), broken: BigInt(r.broken), violations: BigInt(r.violations), scope: BigInt(r.scope), salt: r.salt,
     }));
+    // Policy v2 (invariant 9): what the batch circuit refuses is refused before a receipt.
+    const maxEpoch = BigInt(maxEpochAt(now, this.policy));
+    parsed.forEach((r, i) => {
+      if (!withinRecordCap(r, this.policy)) throw new ZkTrustError('record_over_cap', `records[${i}]: kept + broken + ${this.policy.violationWeight} * violations exceeds the record cap ${this.policy.recordCap}`);
+      if (r.epoch > maxEpoch) throw new ZkTrustError('future_epoch', `records[${i}]: epoch ${r.epoch} is after ${maxEpoch}, the current day plus the allowed skew`);
+    });
     const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: env.signature, firstIndex: -1, orgIndex: org.index, acceptedAt: now };
     return new Promise<Signed<Receipt>>((resolve, reject) => {
       this.appendQueue.push({ record, openings, parsed, resolve, reject });
@@ -634,7 +642,8 @@ export class Aggregator {
   /**
    * Group commit: the submissions that finished their checks while the previous write was
    * syncing are appended together, in arrival order, in one synced LevelDB batch. Each is
-   * checked on its own first (nonce, totals, capacity), so one refused submission never
+   * checked on its own first (nonce, epochs, tree room, capacity), after every submission
+   * before it, so one refused submission never
    * fails another; if the write fails, every submission of the group fails and nothing of
    * it is kept.
    */
@@ -646,7 +655,7 @@ export class Aggregator {
         const group: PendingAppend[] = [];
         const ops: Op[] = [];
         const nonces = new Set<string>();
-        const undo = new Map<bigint, { kept: bigint; broken: bigint; violations: bigint } | undefined>();
+        const undo: ProjectionUndo[] = [];
         let next = this.ledger.size;
         let added = 0;
         for (const p of queued) {
@@ -654,12 +663,11 @@ export class Aggregator {
             const id = submissionId(p.record.org, p.record.nonce);
             if (this.registry.get(p.record.org)?.status !== 'active') throw new ZkTrustError('org_suspended', 'the organisation is suspended');
             if (nonces.has(id) || this.ledger.nonceUsed(p.record.org, p.record.nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
-            this.checkProjection(p.parsed);
-            this.checkCapacity(p.parsed.length, added);
-            for (const r of p.parsed) {
-              if (!undo.has(r.agent)) undo.set(r.agent, this.projected.get(r.agent));
-              this.project(r);
-            }
+            const projected = p.parsed.map((r) => ({ agent: r.agent, orgIndex: p.record.orgIndex, epoch: r.epoch }));
+            const { inserts } = this.projected.check(projected);
+            this.checkTreeRoom(inserts);
+            this.checkCapacity(p.parsed.length, inserts, added);
+            undo.push(this.projected.add(projected));
             nonces.add(id);
             p.record.firstIndex = next;
             next += p.record.commitments.length;
@@ -676,10 +684,7 @@ export class Aggregator {
           this.storeHealthy = true;
         } catch (e) {
           this.storeHealthy = false;
-          for (const [agent, t] of undo) {
-            if (t) this.projected.set(agent, t);
-            else this.projected.delete(agent);
-          }
+          for (const u of undo.reverse()) this.projected.undo(u);
           // The store's own message stays in the log: it is nobody's business outside.
           this.logger({ level: 'error', msg: 'the log could not be written', error: (e as Error).message, submissions: group.length });
           for (const p of group) p.reject(new ZkTrustError('unavailable', 'the log could not be written; retry later', { retryAfterS: 5 }));
@@ -805,7 +810,11 @@ export class Aggregator {
     while (this.running) {
       const pending = this.pending;
       const oldest = this.proven < this.ledger.size ? this.ledger.entry(this.proven).acceptedAt : undefined;
-      const due = pending >= this.config.batchSize || (pending > 0 && oldest !== undefined && Date.now() - oldest >= this.config.batchMaxWaitMs);
+      // A batch is full when it holds a record per slot, or when the next pending record
+      // would be one new agent or one update too many.
+      const inserts = this.projected.pendingInserts;
+      const full = pending >= this.config.insertSlots + this.config.updateSlots || inserts > this.config.insertSlots || pending - inserts > this.config.updateSlots;
+      const due = full || (pending > 0 && oldest !== undefined && Date.now() - oldest >= this.config.batchMaxWaitMs);
       if (!due) {
         const wait = pending > 0 && oldest !== undefined ? Math.max(10, oldest + this.config.batchMaxWaitMs - Date.now()) : 1000;
         await new Promise<void>((res) => {
@@ -836,10 +845,13 @@ export class Aggregator {
 
   private async proveNextBatch(): Promise<void> {
     const from = this.proven;
-    const to = Math.min(this.ledger.size, from + this.config.batchSize);
-    const applied = await this.appliedEntries(from, to);
+    const next = await this.appliedEntries(from, Math.min(this.ledger.size, from + this.config.insertSlots + this.config.updateSlots));
+    const applied = next.slice(0, fitBatch(this.working, next, this.slots));
+    const to = from + applied.length;
     const t0 = performance.now();
-    const input = buildBatch(this.working, applied, this.config.batchSize, this.policyHash);
+    // The checkpoint is signed after the proof, so its day is at least this one (audit).
+    const maxEpoch = BigInt(maxEpochAt(Date.now(), this.policy));
+    const input = buildBatch(this.working, applied, this.slots, this.policyHash, maxEpoch);
     const sequence = this.sequence + 1;
     const keySet = this.keys.at(sequence);
     const tp = performance.now();
@@ -863,7 +875,8 @@ export class Aggregator {
     });
     const stored: StoredBatch = { sequence, fromIndex: from, toIndex: to, proof, publicSignals, checkpoint };
     await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
-    buildBatch(this.committed, applied, this.config.batchSize, this.policyHash);
+    buildBatch(this.committed, applied, this.slots, this.policyHash, maxEpoch);
+    this.projected.pendingInserts -= input.inserts;
     this.proven = to;
     this.sequence = sequence;
     const rotated = this.latest?.body.keySetHash !== checkpoint.body.keySetHash;
@@ -952,7 +965,8 @@ export class Aggregator {
     const agentField = identityField(pk);
     const found = this.committed.lookup(agentField);
     if (!found) throw new ZkTrustError('not_found', 'the agent has no proven record yet');
-    if (!meetsThreshold(found.leaf, BigInt(minScore)) || found.leaf.records < BigInt(minRecords) || found.leaf.orgCount < BigInt(minOrgs)) {
+    const { summary } = found.leaf;
+    if (!meetsEvidenceThreshold(summary, BigInt(minScore), this.policy) || summary.records < BigInt(minRecords) || summary.orgCount < BigInt(minOrgs)) {
       throw new ZkTrustError('predicate_false', 'the requested statement does not hold for this agent');
     }
     const ctxHash = BigInt(context.hash);

@@ -167,6 +167,9 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   // A slow client must not hold a connection for ever (headers, then the whole request).
   server.headersTimeout = 20_000;
   server.requestTimeout = 300_000;
+  // Idle keep-alive connections outlive clients' own idle timeouts (undici's is 4 s), so that a
+  // client never sends a request on a connection the server is closing at that moment.
+  server.keepAliveTimeout = 65_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

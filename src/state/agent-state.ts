@@ -1,16 +1,19 @@
 /**
- * The agent state and its transitions, the TypeScript twin of circuits/lib/batch-update.circom:
- * an indexed (sorted linked-list) quaternary Merkle tree with one leaf per agent, each leaf
- * holding running totals and the root of the agent's organisation set. Applying a record
- * returns exactly the witness values of one ApplyRecord slot. Pure: no I/O.
+ * The agent state and its transitions, the TypeScript twin of circuits/lib/apply-insert.circom
+ * and circuits/lib/apply-update.circom: an indexed (sorted linked-list) quaternary Merkle tree
+ * with one leaf per agent, each leaf holding the agent's capped evidence and the root's
+ * children of its organisation set, whose slot orgIndex holds that organisation's packed
+ * totals for the agent (policy v2). Applying a record returns exactly the witness of its
+ * slot. Pure: no I/O.
  * @module
  */
-import { agentLeafHash, type AgentLeaf } from '../crypto/agent-leaf.ts';
-import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
-import { assertRecord, recordCommitment, type OutcomeRecord } from '../crypto/commitment.ts';
-import { emptyRoot, QuadTree, type QuadPath } from '../crypto/quad-tree.ts';
-import { TALLY_BITS } from '../crypto/tags.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import { agentLeafHash, EMPTY_SUMMARY, packSummary, type AgentLeaf, type AgentSummary } from '../crypto/agent-leaf.ts';
+import { GENESIS_CHAIN } from '../crypto/chain.ts';
+import { assertRecord, type OutcomeRecord } from '../crypto/commitment.ts';
+import { EMPTY_ORG_SLOT, packOrgSlot, unpackOrgSlot, type OrgSlot } from '../crypto/org-slot.ts';
+import { QuadTree, type QuadPath } from '../crypto/quad-tree.ts';
+import { cappedContribution, POLICY_V2, weightedTrials, type ScorePolicyV2 } from '../crypto/score-policy.ts';
+import { decodeSnapshot, encodeSnapshot, type StoredLeaf } from './snapshot.ts';
 
 export interface StateShape {
   agentDepth: number;
@@ -23,10 +26,8 @@ export interface AppliedEntry {
   orgIndex: number;
 }
 
-/** The private inputs of one ApplyRecord slot (names match the circuit's signals). */
-export interface SlotWitness {
-  isReal: bigint;
-  isNew: bigint;
+/** The record opening and registry position every slot takes. */
+interface RecordWitness {
   agent: bigint;
   org: bigint;
   orgIndex: bigint;
@@ -36,52 +37,68 @@ export interface SlotWitness {
   violations: bigint;
   scope: bigint;
   salt: bigint;
-  aAgent: bigint;
-  aNextAgent: bigint;
-  aNextIndex: bigint;
-  aKept: bigint;
-  aBroken: bigint;
-  aViolations: bigint;
-  aRecords: bigint;
-  aOrgCount: bigint;
-  aOrgRoot: bigint;
-  aExt: bigint;
-  aIndex: bigint;
-  aSiblings: QuadPath;
-  bIndex: bigint;
-  bSiblings: QuadPath;
+}
+
+/** The private inputs of one ApplyInsert slot (names match the circuit's signals). */
+export interface InsertWitness extends RecordWitness {
+  lowAgent: bigint;
+  lowNextAgent: bigint;
+  lowSummary: bigint;
+  lowExt: bigint;
+  lowOrgs: bigint[];
+  lowIndex: bigint;
+  lowSiblings: QuadPath;
+  newIndex: bigint;
+  newSiblings: QuadPath;
+}
+
+/** The private inputs of one ApplyUpdate slot (names match the circuit's signals). */
+export interface UpdateWitness extends RecordWitness {
+  nextAgent: bigint;
+  summary: bigint;
+  ext: bigint;
+  index: bigint;
+  siblings: QuadPath;
   orgOld: bigint;
   orgSiblings: QuadPath;
 }
 
-export const SLOT_FIELDS = [
-  'isReal', 'isNew', 'agent', 'org', 'orgIndex', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt',
-  'aAgent', 'aNextAgent', 'aNextIndex', 'aKept', 'aBroken', 'aViolations', 'aRecords', 'aOrgCount', 'aOrgRoot',
-  'aExt', 'aIndex', 'aSiblings', 'bIndex', 'bSiblings', 'orgOld', 'orgSiblings',
-] as const satisfies readonly (keyof SlotWitness)[];
+const RECORD_FIELDS = ['agent', 'org', 'orgIndex', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'] as const;
+export const INSERT_FIELDS = [
+  ...RECORD_FIELDS, 'lowAgent', 'lowNextAgent', 'lowSummary', 'lowExt', 'lowOrgs', 'lowIndex', 'lowSiblings', 'newIndex', 'newSiblings',
+] as const satisfies readonly (keyof InsertWitness)[];
+export const UPDATE_FIELDS = [
+  ...RECORD_FIELDS, 'nextAgent', 'summary', 'ext', 'index', 'siblings', 'orgOld', 'orgSiblings',
+] as const satisfies readonly (keyof UpdateWitness)[];
 
-const MAX_TALLY = (1n << BigInt(TALLY_BITS)) - 1n;
+/** What applying one entry did, and the witness of its slot. */
+export type SlotResult = { kind: 'insert'; witness: InsertWitness } | { kind: 'update'; witness: UpdateWitness };
 
 function zeroPath(depth: number): QuadPath {
   return Array.from({ length: depth }, () => [0n, 0n, 0n]);
 }
 
-/** The witness of a padding slot: all zeros, which the circuit lets through unchanged. */
-export function paddingSlot(shape: StateShape): SlotWitness {
+const ZERO_RECORD: RecordWitness = { agent: 0n, org: 0n, orgIndex: 0n, epoch: 0n, kept: 0n, broken: 0n, violations: 0n, scope: 0n, salt: 0n };
+
+/** The witness of an unused insert slot: all zeros, which the circuit lets through unchanged. */
+export function paddingInsert(shape: StateShape): InsertWitness {
   return {
-    isReal: 0n, isNew: 0n, agent: 0n, org: 0n, orgIndex: 0n, epoch: 0n, kept: 0n, broken: 0n, violations: 0n,
-    scope: 0n, salt: 0n, aAgent: 0n, aNextAgent: 0n, aNextIndex: 0n, aKept: 0n, aBroken: 0n, aViolations: 0n,
-    aRecords: 0n, aOrgCount: 0n, aOrgRoot: 0n, aExt: 0n, aIndex: 0n, aSiblings: zeroPath(shape.agentDepth),
-    bIndex: 0n, bSiblings: zeroPath(shape.agentDepth), orgOld: 0n, orgSiblings: zeroPath(shape.orgDepth),
+    ...ZERO_RECORD, lowAgent: 0n, lowNextAgent: 0n, lowSummary: 0n, lowExt: 0n, lowOrgs: [0n, 0n, 0n, 0n], lowIndex: 0n,
+    lowSiblings: zeroPath(shape.agentDepth), newIndex: 0n, newSiblings: zeroPath(shape.agentDepth),
   };
 }
 
-/** The sentinel leaf at position 0 from genesis on. */
-export function sentinelLeaf(orgDepth: number): AgentLeaf {
+/** The witness of an unused update slot: all zeros. */
+export function paddingUpdate(shape: StateShape): UpdateWitness {
   return {
-    agent: 0n, nextAgent: 0n, nextIndex: 0, kept: 0n, broken: 0n, violations: 0n, records: 0n, orgCount: 0n,
-    orgRoot: emptyRoot(orgDepth), ext: 0n,
+    ...ZERO_RECORD, nextAgent: 0n, summary: 0n, ext: 0n, index: 0n, siblings: zeroPath(shape.agentDepth), orgOld: 0n,
+    orgSiblings: zeroPath(shape.orgDepth),
   };
+}
+
+/** The sentinel leaf at position 0 from genesis on: key 0, no evidence, an empty organisation set. */
+export function sentinelLeaf(orgDepth: number): AgentLeaf {
+  return { agent: 0n, nextAgent: 0n, summary: { ...EMPTY_SUMMARY }, ext: 0n, orgs: new QuadTree(orgDepth).topChildren() };
 }
 
 /** The root of the state before any record: only the sentinel leaf. */
@@ -93,35 +110,41 @@ export function genesisRoot(shape: StateShape): bigint {
 
 export class AgentState {
   readonly shape: StateShape;
+  readonly policy: Readonly<ScorePolicyV2>;
   private tree: QuadTree;
-  private leaves: AgentLeaf[] = [];
+  private leaves: StoredLeaf[] = [];
   private orgSets: QuadTree[] = [];
   private indexOf = new Map<bigint, number>();
   // Agents in increasing order, for finding the low leaf of a new agent.
   private sorted: bigint[] = [];
-  /** The log hash chain after the last applied entry. */
+  /** The log hash chain after the last entry of the last batch (src/state/batch.ts). */
   chain: bigint = GENESIS_CHAIN;
-  /** Number of log entries applied. */
+  /** Number of log entries applied by batches. */
   applied = 0;
 
   /** @throws RangeError if a depth is out of range. */
-  constructor(shape: StateShape) {
+  constructor(shape: StateShape, policy: Readonly<ScorePolicyV2> = POLICY_V2) {
     this.shape = { ...shape };
+    this.policy = policy;
     this.tree = new QuadTree(shape.agentDepth);
-    if (!Number.isInteger(shape.orgDepth) || shape.orgDepth < 1 || shape.orgDepth > 16) throw new RangeError('orgDepth must be in [1, 16]');
-    this.addLeaf(sentinelLeaf(shape.orgDepth), new QuadTree(shape.orgDepth));
+    if (!Number.isInteger(shape.orgDepth) || shape.orgDepth < 1 || shape.orgDepth > 7) throw new RangeError('orgDepth must be in [1, 7]');
+    this.addLeaf({ agent: 0n, nextAgent: 0n, summary: { ...EMPTY_SUMMARY }, ext: 0n }, new QuadTree(shape.orgDepth));
   }
 
   get root(): bigint {
     return this.tree.root;
   }
 
+  private internals(): { tree: QuadTree; leaves: StoredLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] } {
+    return this as unknown as { tree: QuadTree; leaves: StoredLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] };
+  }
+
   /** An independent copy of the state (no hashing): cheaper than replaying the log. */
   clone(): AgentState {
-    const c = new AgentState(this.shape);
-    const self = c as unknown as { tree: QuadTree; leaves: AgentLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] };
+    const c = new AgentState(this.shape, this.policy);
+    const self = c.internals();
     self.tree = this.tree.clone();
-    self.leaves = this.leaves.map((l) => ({ ...l }));
+    self.leaves = this.leaves.map((l) => ({ ...l, summary: { ...l.summary } }));
     self.orgSets = this.orgSets.map((t) => t.clone());
     self.indexOf = new Map(this.indexOf);
     self.sorted = [...this.sorted];
@@ -144,11 +167,11 @@ export class AgentState {
    * the checkpoint it belongs to before trusting it.
    * @throws RangeError for a malformed or corrupted snapshot, or one of another shape.
    */
-  static fromSnapshot(shape: StateShape, bytes: Uint8Array): AgentState {
+  static fromSnapshot(shape: StateShape, bytes: Uint8Array, policy: Readonly<ScorePolicyV2> = POLICY_V2): AgentState {
     const p = decodeSnapshot(bytes);
     if (p.agentDepth !== shape.agentDepth || p.orgDepth !== shape.orgDepth) throw new RangeError('snapshot is of another state shape');
-    const s = new AgentState(shape);
-    const self = s as unknown as { tree: QuadTree; leaves: AgentLeaf[]; orgSets: QuadTree[]; indexOf: Map<bigint, number>; sorted: bigint[] };
+    const s = new AgentState(shape, policy);
+    const self = s.internals();
     self.tree = QuadTree.fromStoredLevels(shape.agentDepth, p.treeLevels);
     self.leaves = p.leaves;
     self.orgSets = p.orgLevels.map((l) => QuadTree.fromStoredLevels(shape.orgDepth, l));
@@ -160,42 +183,65 @@ export class AgentState {
     return s;
   }
 
-  /** Every agent's running totals (the sentinel excluded). */
-  agentTotals(): Array<{ agent: bigint; kept: bigint; broken: bigint; violations: bigint }> {
-    return this.leaves.slice(1).map((l) => ({ agent: l.agent, kept: l.kept, broken: l.broken, violations: l.violations }));
-  }
-
   /** Number of agents (the sentinel excluded). */
   get agentCount(): number {
     return this.leaves.length - 1;
   }
 
-  private addLeaf(leaf: AgentLeaf, orgs: QuadTree): number {
+  /** Whether the agent has a leaf. */
+  has(agent: bigint): boolean {
+    return agent !== 0n && this.indexOf.has(agent);
+  }
+
+  /**
+   * Every organisation slot in use, as (agent, orgIndex, nextEpoch): what ingestion needs to
+   * refuse a record the batch circuit would refuse.
+   */
+  *orgEpochs(): Generator<{ agent: bigint; orgIndex: number; nextEpoch: bigint }> {
+    for (let i = 1; i < this.leaves.length; i++) {
+      for (const [orgIndex, slot] of this.orgSets[i]!.storedLevels()[0]!) {
+        yield { agent: this.leaves[i]!.agent, orgIndex, nextEpoch: unpackOrgSlot(slot, this.policy).nextEpoch };
+      }
+    }
+  }
+
+  /** An organisation's slot for an agent (the empty slot if it never reported on it). */
+  orgSlot(agent: bigint, orgIndex: number): OrgSlot {
+    const index = this.indexOf.get(agent);
+    if (index === undefined || agent === 0n) return { ...EMPTY_ORG_SLOT };
+    return unpackOrgSlot(this.orgSets[index]!.get(orgIndex), this.policy);
+  }
+
+  private fullLeaf(index: number): AgentLeaf {
+    const l = this.leaves[index]!;
+    return { ...l, summary: { ...l.summary }, orgs: this.orgSets[index]!.topChildren() };
+  }
+
+  private addLeaf(leaf: StoredLeaf, orgs: QuadTree): number {
     const index = this.leaves.length;
     this.leaves.push(leaf);
     this.orgSets.push(orgs);
     this.indexOf.set(leaf.agent, index);
-    this.tree.set(index, agentLeafHash(leaf));
+    this.tree.set(index, agentLeafHash(this.fullLeaf(index)));
     return index;
   }
 
-  private write(index: number, leaf: AgentLeaf): void {
+  private write(index: number, leaf: StoredLeaf): void {
     this.leaves[index] = leaf;
-    this.tree.set(index, agentLeafHash(leaf));
+    this.tree.set(index, agentLeafHash(this.fullLeaf(index)));
   }
 
   /** The leaf, position and path of an agent, or undefined if it has no leaf. */
   lookup(agent: bigint): { leaf: AgentLeaf; index: number; path: QuadPath } | undefined {
     const index = agent === 0n ? undefined : this.indexOf.get(agent);
     if (index === undefined) return undefined;
-    return { leaf: { ...this.leaves[index]! }, index, path: this.tree.path(index) };
+    return { leaf: this.fullLeaf(index), index, path: this.tree.path(index) };
   }
 
   /** A copy of the leaf at `index`. @throws RangeError if there is none. */
   leafAt(index: number): AgentLeaf {
-    const l = this.leaves[index];
-    if (!l) throw new RangeError(`no leaf at ${index}`);
-    return { ...l };
+    if (!this.leaves[index]) throw new RangeError(`no leaf at ${index}`);
+    return this.fullLeaf(index);
   }
 
   /** The tree path of the leaf position `index` (which may be empty). */
@@ -203,9 +249,15 @@ export class AgentState {
     return this.tree.path(index);
   }
 
+  /** The organisation set of the agent at `index` (a copy). @throws RangeError if there is none. */
+  orgSetAt(index: number): QuadTree {
+    if (!this.orgSets[index]) throw new RangeError(`no leaf at ${index}`);
+    return this.orgSets[index]!.clone();
+  }
+
   /** Leaf hashes by position, sentinel first: enough to rebuild the tree. */
   leafHashes(): bigint[] {
-    return this.leaves.map(agentLeafHash);
+    return this.leaves.map((_, i) => agentLeafHash(this.fullLeaf(i)));
   }
 
   /** The largest agent below `agent` (the sentinel 0 if none). */
@@ -215,88 +267,88 @@ export class AgentState {
   }
 
   /**
-   * Checks that `entry` can be applied (ranges, capacity, totals) without changing anything.
+   * Checks that `entry` can be applied, as the circuit would (ranges, the record cap, the
+   * organisation's epoch, maxEpoch, capacity), without changing anything.
    * @throws RangeError naming the problem.
    */
-  check(entry: AppliedEntry): void {
+  check(entry: AppliedEntry, maxEpoch?: bigint): void {
     assertRecord(entry.record);
-    const { orgIndex } = entry;
+    const { orgIndex, record: r } = entry;
     if (!Number.isSafeInteger(orgIndex) || orgIndex < 0 || orgIndex >= 4 ** this.shape.orgDepth) {
       throw new RangeError(`orgIndex must be in [0, 4^${this.shape.orgDepth})`);
     }
-    const r = entry.record;
-    const index = this.indexOf.get(r.agent);
-    if (index === undefined) {
+    if (weightedTrials(r, this.policy) > this.policy.recordCap) throw new RangeError(`the record's weighted trials exceed the record cap ${this.policy.recordCap}`);
+    if (maxEpoch !== undefined && r.epoch > maxEpoch) throw new RangeError(`epoch ${r.epoch} is after maxEpoch ${maxEpoch}`);
+    if (!this.has(r.agent)) {
       if (this.leaves.length >= this.tree.capacity) throw new RangeError('the agent state tree is full');
       return;
     }
-    const l = this.leaves[index]!;
-    const orgSlot = this.orgSets[index]!.get(orgIndex);
-    if (orgSlot !== 0n && orgSlot !== r.org) throw new RangeError(`orgIndex ${orgIndex} already holds another organisation for this agent`);
-    if (l.kept + r.kept > MAX_TALLY || l.broken + r.broken > MAX_TALLY || l.violations + r.violations > MAX_TALLY) {
-      throw new RangeError('the agent totals would exceed 2^48');
-    }
+    const next = this.orgSlot(r.agent, orgIndex).nextEpoch;
+    if (r.epoch < next) throw new RangeError(`epoch ${r.epoch} is not after the organisation's last epoch ${next - 1n} for this agent`);
   }
 
   /**
-   * Applies one log entry and returns the witness of its ApplyRecord slot.
+   * Applies one log entry and returns the witness of its slot: an insert for an agent without
+   * a leaf, else an update. The log chain is the batch's (src/state/batch.ts).
    * @throws RangeError (see check) before changing anything.
    */
-  apply(entry: AppliedEntry): SlotWitness {
-    this.check(entry);
+  apply(entry: AppliedEntry, maxEpoch?: bigint): SlotResult {
+    this.check(entry, maxEpoch);
     const { record: r, orgIndex } = entry;
-    const commitment = recordCommitment(r);
-    const common = {
-      isReal: 1n, agent: r.agent, org: r.org, orgIndex: BigInt(orgIndex), epoch: r.epoch, kept: r.kept,
-      broken: r.broken, violations: r.violations, scope: r.scope, salt: r.salt,
+    const rec: RecordWitness = {
+      agent: r.agent, org: r.org, orgIndex: BigInt(orgIndex), epoch: r.epoch, kept: r.kept, broken: r.broken,
+      violations: r.violations, scope: r.scope, salt: r.salt,
     };
+    const trials = weightedTrials(r, this.policy);
     const existing = this.indexOf.get(r.agent);
-    const aIndex = existing ?? this.indexOf.get(this.lowOf(r.agent))!;
-    const a = this.leaves[aIndex]!;
-    const aFields = {
-      aAgent: a.agent, aNextAgent: a.nextAgent, aNextIndex: BigInt(a.nextIndex), aKept: a.kept, aBroken: a.broken,
-      aViolations: a.violations, aRecords: a.records, aOrgCount: a.orgCount, aOrgRoot: a.orgRoot, aExt: a.ext,
-      aIndex: BigInt(aIndex), aSiblings: this.tree.path(aIndex),
-    };
-    let witness: SlotWitness;
     if (existing !== undefined) {
+      const leaf = this.leaves[existing]!;
       const orgs = this.orgSets[existing]!;
       const orgOld = orgs.get(orgIndex);
-      const orgSiblings = orgs.path(orgIndex);
-      orgs.set(orgIndex, r.org);
-      this.write(existing, {
-        ...a,
-        kept: a.kept + r.kept,
-        broken: a.broken + r.broken,
-        violations: a.violations + r.violations,
-        records: a.records + 1n,
-        orgCount: a.orgCount + (orgOld === 0n ? 1n : 0n),
-        orgRoot: orgs.root,
-      });
-      witness = {
-        ...common, isNew: 0n, ...aFields, bIndex: 0n, bSiblings: zeroPath(this.shape.agentDepth), orgOld, orgSiblings,
+      const old = unpackOrgSlot(orgOld, this.policy);
+      const slot = this.nextSlot(old, r.epoch, r.kept, trials);
+      const witness: UpdateWitness = {
+        ...rec, nextAgent: leaf.nextAgent, summary: packSummary(leaf.summary), ext: leaf.ext, index: BigInt(existing),
+        siblings: this.tree.path(existing), orgOld, orgSiblings: orgs.path(orgIndex),
       };
-    } else {
-      const bIndex = this.leaves.length;
-      const orgs = new QuadTree(this.shape.orgDepth);
-      const orgSiblings = orgs.path(orgIndex);
-      orgs.set(orgIndex, r.org);
-      // Re-link the low leaf first: slot B's path is taken in the tree after the re-link.
-      this.write(aIndex, { ...a, nextAgent: r.agent, nextIndex: bIndex });
-      const bSiblings = this.tree.path(bIndex);
-      this.addLeaf(
-        {
-          agent: r.agent, nextAgent: a.nextAgent, nextIndex: a.nextIndex, kept: r.kept, broken: r.broken,
-          violations: r.violations, records: 1n, orgCount: 1n, orgRoot: orgs.root, ext: 0n,
-        },
-        orgs,
-      );
-      this.sorted.splice(this.sortedInsertPos(r.agent), 0, r.agent);
-      witness = { ...common, isNew: 1n, ...aFields, bIndex: BigInt(bIndex), bSiblings, orgOld: 0n, orgSiblings };
+      orgs.set(orgIndex, packOrgSlot(slot, this.policy));
+      const summary: AgentSummary = {
+        successes: leaf.summary.successes - old.cappedSuccesses + slot.cappedSuccesses,
+        trials: leaf.summary.trials - old.cappedTrials + slot.cappedTrials,
+        records: leaf.summary.records + (trials > 0n ? 1n : 0n),
+        orgCount: leaf.summary.orgCount + (old.trials === 0n && trials > 0n ? 1n : 0n),
+      };
+      this.write(existing, { ...leaf, summary });
+      return { kind: 'update', witness };
     }
-    this.chain = chainStep(this.chain, { commitment, org: r.org, orgIndex });
-    this.applied++;
-    return witness;
+    const lowIndex = this.indexOf.get(this.lowOf(r.agent))!;
+    const low = this.fullLeaf(lowIndex);
+    const lowFields = {
+      lowAgent: low.agent, lowNextAgent: low.nextAgent, lowSummary: packSummary(low.summary), lowExt: low.ext, lowOrgs: [...low.orgs],
+      lowIndex: BigInt(lowIndex), lowSiblings: this.tree.path(lowIndex),
+    };
+    const newIndex = this.leaves.length;
+    const orgs = new QuadTree(this.shape.orgDepth);
+    const slot = this.nextSlot(EMPTY_ORG_SLOT, r.epoch, r.kept, trials);
+    orgs.set(orgIndex, packOrgSlot(slot, this.policy));
+    // Re-link the low leaf first: the new slot's path is taken in the tree after the re-link.
+    this.write(lowIndex, { ...this.leaves[lowIndex]!, nextAgent: r.agent });
+    const newSiblings = this.tree.path(newIndex);
+    const evidence = trials > 0n ? 1n : 0n;
+    this.addLeaf(
+      { agent: r.agent, nextAgent: low.nextAgent, summary: { successes: slot.cappedSuccesses, trials: slot.cappedTrials, records: evidence, orgCount: evidence }, ext: 0n },
+      orgs,
+    );
+    this.sorted.splice(this.sortedInsertPos(r.agent), 0, r.agent);
+    return { kind: 'insert', witness: { ...rec, ...lowFields, newIndex: BigInt(newIndex), newSiblings } };
+  }
+
+  // An organisation's slot after one more record (ApplyUpdate / ApplyInsert).
+  private nextSlot(old: OrgSlot, epoch: bigint, kept: bigint, trials: bigint): OrgSlot {
+    const successes = old.successes + kept;
+    const total = old.trials + trials;
+    const capped = cappedContribution({ successes, trials: total }, this.policy);
+    return { nextEpoch: epoch + 1n, successes, trials: total, cappedSuccesses: capped.successes, cappedTrials: capped.trials };
   }
 
   /** The position of the first agent >= `agent` in the sorted list. */

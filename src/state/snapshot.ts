@@ -5,20 +5,23 @@
  * restart costs time in proportion to the state, not to the log; the caller checks the
  * restored root and chain against the signed checkpoint they belong to. Pure: no I/O.
  *
- * Layout (integers little-endian u32, field elements 32 bytes big-endian):
+ * Layout (integers little-endian u32, field elements 32 bytes big-endian), version 2 (policy v2
+ * leaves; version 1 held v1 leaves and is refused):
  *   "ZKTS" version agentDepth orgDepth chain applied(u32 lo, u32 hi)
- *   leafCount, then per leaf: agent nextAgent nextIndex(u32) kept broken violations records
- *                             orgCount orgRoot ext, then its organisation tree
+ *   leafCount, then per leaf: agent nextAgent summary(packed) ext, then its organisation tree
  *   the agent tree
  *   sha256 (32 bytes)
  * A tree is, per level from the leaves up: count, then (index u32, value) pairs.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { AgentLeaf } from '../crypto/agent-leaf.ts';
+import { packSummary, unpackSummary, type AgentLeaf } from '../crypto/agent-leaf.ts';
 import { FIELD_MODULUS } from '../crypto/field.ts';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+
+/** A leaf as the state stores it: its organisation set's children come from the set itself. */
+export type StoredLeaf = Omit<AgentLeaf, 'orgs'>;
 const MAGIC = [0x5a, 0x4b, 0x54, 0x53]; // "ZKTS"
 
 /** The parts of a state a snapshot holds; trees as their stored levels. */
@@ -27,7 +30,7 @@ export interface StateParts {
   orgDepth: number;
   chain: bigint;
   applied: number;
-  leaves: AgentLeaf[];
+  leaves: StoredLeaf[];
   orgLevels: Map<number, bigint>[][];
   treeLevels: Map<number, bigint>[];
 }
@@ -135,10 +138,7 @@ export function encodeSnapshot(p: StateParts): Uint8Array {
   w.u32(Math.floor(p.applied / 2 ** 32));
   w.u32(p.leaves.length);
   p.leaves.forEach((l, k) => {
-    w.field(l.agent);
-    w.field(l.nextAgent);
-    w.u32(l.nextIndex);
-    for (const x of [l.kept, l.broken, l.violations, l.records, l.orgCount, l.orgRoot, l.ext]) w.field(x);
+    for (const x of [l.agent, l.nextAgent, packSummary(l.summary), l.ext]) w.field(x);
     writeTree(w, p.orgLevels[k]!);
   });
   writeTree(w, p.treeLevels);
@@ -166,14 +166,11 @@ export function decodeSnapshot(bytes: Uint8Array): StateParts {
   const applied = r.u32() + r.u32() * 2 ** 32;
   const count = r.u32();
   if (count < 1 || count > 4 ** agentDepth) throw new RangeError('snapshot leaf count out of range');
-  const leaves: AgentLeaf[] = [];
+  const leaves: StoredLeaf[] = [];
   const orgLevels: Map<number, bigint>[][] = [];
   for (let k = 0; k < count; k++) {
-    const agent = r.field();
-    const nextAgent = r.field();
-    const nextIndex = r.u32();
-    const [kept, broken, violations, records, orgCount, orgRoot, ext] = Array.from({ length: 7 }, () => r.field()) as bigint[];
-    leaves.push({ agent, nextAgent, nextIndex, kept: kept!, broken: broken!, violations: violations!, records: records!, orgCount: orgCount!, orgRoot: orgRoot!, ext: ext! });
+    const [agent, nextAgent, summary, ext] = Array.from({ length: 4 }, () => r.field()) as [bigint, bigint, bigint, bigint];
+    leaves.push({ agent, nextAgent, summary: unpackSummary(summary), ext });
     orgLevels.push(readTree(r, orgDepth));
   }
   const treeLevels = readTree(r, agentDepth);

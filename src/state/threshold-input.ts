@@ -2,6 +2,7 @@
  * Builds the input of a Threshold proof for one agent under the current state root.
  * @module
  */
+import { packSummary } from '../crypto/agent-leaf.ts';
 import type { AgentState } from './agent-state.ts';
 
 /** Threshold's public signals, in the circuit's order (docs/circuits.md). */
@@ -38,14 +39,9 @@ export function buildThresholdInput(state: AgentState, request: ThresholdRequest
     input: {
       ...pub,
       nextAgent: leaf.nextAgent,
-      nextIndex: BigInt(leaf.nextIndex),
-      kept: leaf.kept,
-      broken: leaf.broken,
-      violations: leaf.violations,
-      records: leaf.records,
-      orgCount: leaf.orgCount,
-      orgRoot: leaf.orgRoot,
+      summary: packSummary(leaf.summary),
       ext: leaf.ext,
+      orgs: [...leaf.orgs],
       index: BigInt(index),
       siblings: path,
     },

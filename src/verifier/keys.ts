@@ -14,7 +14,7 @@ import productionThreshold from '../../artifacts/production/threshold.vkey.json'
 import productionBatch from '../../artifacts/production/batch-update.vkey.json' with { type: 'json' };
 import { canonicalJson } from '../crypto/canonical.ts';
 import { descriptorOfManifest, keySetHash, type KeySetDescriptor } from '../crypto/key-set.ts';
-import { POLICY_V1, policyHash } from '../crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../crypto/score-policy.ts';
 import type { Groth16VerificationKey } from './groth16.ts';
 
 export interface BundledKeys {
@@ -31,7 +31,7 @@ const VKEYS: Record<string, Record<string, unknown>> = {
 
 function bundled(config: 'test' | 'production'): BundledKeys {
   const conf = manifest.configurations[config];
-  const descriptor = descriptorOfManifest(config, conf, VKEYS[config]!, policyHash(POLICY_V1).toString());
+  const descriptor = descriptorOfManifest(config, conf, VKEYS[config]!, policyHash(CIRCUIT_POLICY).toString());
   return { mode: conf.mode, threshold: VKEYS[config]!.threshold as Groth16VerificationKey, descriptor, keySetHash: keySetHash(descriptor) };
 }
 

@@ -42,10 +42,11 @@ import { verifyStrict } from '../crypto/ed25519.ts';
 import { describe } from '../crypto/field.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { FORGEABLE_BY, KEY_MODES, isPublishedPhase1, keySetHash, parseKeySetDescriptor, vkeyHash, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
-import { POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
+import { ACCEPTED_POLICY_HASHES, POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
 import { parsePublicSignals, verifyGroth16, type Groth16VerificationKey } from './groth16.ts';
-import { BUNDLED_KEYS, isAffineVerificationKey, isDevelopmentKey } from './keys.ts';
+import { isAffineVerificationKey, isDevelopmentKey } from './keys.ts';
+import { LEGACY_V1_THRESHOLD_KEYS } from './legacy-keys.ts';
 
 export type ReasonCode =
   | 'ok'
@@ -145,14 +146,14 @@ export interface Verifier {
   verifyPresentation(presentation: unknown, expectations: Expectations): Promise<VerificationResult>;
 }
 
-/** A key set the verifier may use: its descriptor and threshold verification key. */
+/** A key set the verifier may use: what it says of itself and its threshold verification key. */
 interface KnownKeySet {
-  descriptor: KeySetDescriptor;
+  descriptor: Pick<KeySetDescriptor, 'config' | 'mode' | 'policyHash' | 'phase1'>;
   threshold: Groth16VerificationKey;
 }
 
-/** Policies whose presentations this verifier accepts (their hashes, decimal). */
-const ACCEPTED_POLICIES = new Set([policyHash(POLICY_V1).toString()]);
+/** Policies whose presentations this verifier accepts (their hashes, decimal): v1 and v2. */
+const ACCEPTED_POLICIES = new Set(ACCEPTED_POLICY_HASHES);
 
 /** A presentation found malformed while it is checked (never escapes decide()). */
 class Malformed extends Error {}
@@ -206,6 +207,9 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     });
   }
   const pinned = opts.trustedKeySets ? new Set(opts.trustedKeySets) : undefined;
+  for (const [config, k] of Object.entries(LEGACY_V1_THRESHOLD_KEYS)) {
+    if (verificationKeyHash(k.threshold) !== k.thresholdHash) throw new RangeError(`the bundled policy v1 key of ${config} does not match its pinned hash`);
+  }
   const now = opts.now ?? (() => Date.now());
   const cacheSize = opts.cacheSize ?? 10_000;
   const decisions = new Map<string, { result: VerificationResult; until: number }>();
@@ -251,11 +255,12 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     let hash: string;
     let set: KnownKeySet | undefined;
     if (p.version === 1) {
-      // Before key sets, checkpoints named none: only the repository's development keys existed.
-      const bundled = BUNDLED_KEYS[config];
-      if (!bundled || body.config !== config) return fail('unknown_configuration');
-      hash = bundled.keySetHash;
-      set = { descriptor: bundled.descriptor, threshold: bundled.threshold };
+      // Before key sets, checkpoints named none: only the repository's development keys of
+      // policy v1 existed (bundled, legacy-keys.ts); such a presentation names that key.
+      const legacy = LEGACY_V1_THRESHOLD_KEYS[config];
+      if (!legacy || body.config !== config) return fail('unknown_configuration');
+      hash = legacy.thresholdHash;
+      set = { descriptor: { config, mode: 'dev', policyHash: policyHash(POLICY_V1).toString(), phase1: { kind: 'seed', seed: 'zktrust-insecure-development-seed-v1' } }, threshold: legacy.threshold };
     } else {
       hash = str(body.keySetHash, HEX64);
       const mode = str(body.keyMode);

@@ -4,7 +4,7 @@
  * witness and check it against the r1cs constraint by constraint.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,4 +105,45 @@ export function tamper(c: TestCircuit, w: readonly bigint[], edits: Record<strin
   const out = [...w];
   for (const [name, v] of Object.entries(edits)) out[c.wire(name)] = v;
   return out;
+}
+
+const LIB = join(ROOT, 'circuits', 'lib');
+const libTemplates = new Map<string, string>();
+function templateFiles(): Map<string, string> {
+  if (libTemplates.size === 0) {
+    for (const f of readdirSync(LIB).filter((n) => n.endsWith('.circom'))) {
+      for (const m of readFileSync(join(LIB, f), 'utf8').matchAll(/^template (\w+)\(/gm)) libTemplates.set(m[1]!, f);
+    }
+  }
+  return libTemplates;
+}
+
+/** The 1-based line of the first line of circuits/lib/<file> that contains `text`. */
+export function lineIn(file: string, text: string): number {
+  const lines = readFileSync(join(LIB, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`no line of ${file} contains ${text}`);
+  if (lines.findIndex((l, k) => k > i && l.includes(text)) >= 0) throw new Error(`more than one line of ${file} contains ${text}`);
+  return i + 1;
+}
+
+/**
+ * Expects witness generation to stop at an assert whose innermost frame in a template of
+ * circuits/lib (circomlib's templates skipped) is `template`, at the line of `file` that
+ * contains `text`: the constraint meant to stop the attack, not just any.
+ */
+export async function expectAssertAt(c: TestCircuit, input: CircuitInput, template: string, file: string, text: string): Promise<void> {
+  const err = await c.witness(input).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  if (!err) throw new Error(`witness generation should fail at ${template} (${file}: ${text})`);
+  if (process.env.DEBUG_ASSERT) console.log(err.message);
+  if (!/Assert Failed/.test(err.message)) throw err;
+  const ours = templateFiles();
+  const frames = [...err.message.split('\n\n')[0]!.matchAll(/Error in template (\w+?)_\d+ line: (\d+)/g)].map((m) => [m[1]!, Number(m[2])] as const);
+  const first = frames.find(([t]) => ours.has(t));
+  if (!first || first[0] !== template || ours.get(template) !== file || first[1] !== lineIn(file, text)) {
+    throw new Error(`expected the assert at ${template} ${file}:${lineIn(file, text)} (${text}), got ${JSON.stringify(frames)}`);
+  }
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { KEY_SET_FILE } from '../../src/keys/key-set-dir.ts';
 import { makeLocalKeySet } from '../../src/keys/local-keys.ts';
 import { PROJECT_ROOT, compiledCircuits } from '../../src/prover/artifacts.ts';
@@ -28,7 +28,7 @@ export async function ensureTestLocalKeySet(config = 'test'): Promise<string> {
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   const circuits = compiledCircuits(config);
-  await makeLocalKeySet({ config, policyHash: policyHash(POLICY_V1).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: tmp });
+  await makeLocalKeySet({ config, policyHash: policyHash(CIRCUIT_POLICY).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: tmp });
   await rename(tmp, dir);
   return dir;
 }

@@ -46,7 +46,7 @@ import { deriveDevSecrets } from '../../scripts/lib/dev-zkey.ts';
 import { DEV_SEED } from '../../scripts/lib/ensure-artifacts.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../../src/crypto/identity.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
 import { registerOrgs } from '../helpers/service.ts';
 
@@ -110,8 +110,8 @@ const stepsCount = () => Object.values(svc.aggregator.ceremony.status().circuits
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-ceremony-'));
   // A powers of tau with secrets known to this test, kept between runs (it stands in for a published one).
-  ptau = join(PROJECT_ROOT, 'build', 'test-keys', 'known-power-13.ptau');
-  if (!existsSync(ptau)) await writeKnownPtau(ptau, 13, PTAU_SECRETS);
+  ptau = join(PROJECT_ROOT, 'build', 'test-keys', 'known-power-14.ptau');
+  if (!existsSync(ptau)) await writeKnownPtau(ptau, 14, PTAU_SECRETS);
   ptauHash = await blake2bFile(ptau);
   svc = await startService(config(), () => {});
   await registerOrgs(svc.url, 't', [orgA, orgB, orgC]);
@@ -133,7 +133,7 @@ describe("the organisations' ceremony", () => {
     expect((await post({ ptau, ptauHash }, { 'content-type': 'application/json' })).status).toBe(401);
     const started = await post({ ptau, ptauHash });
     expect(started.status).toBe(202);
-    expect(await started.json()).toMatchObject({ status: 'preparing', config: 'ceremony-test', phase1: { blake2b: ptauHash, power: 13, published: false } });
+    expect(await started.json()).toMatchObject({ status: 'preparing', config: 'ceremony-test', phase1: { blake2b: ptauHash, power: 14, published: false } });
     expect((await post({ ptau, ptauHash })).status).toBe(409);
     await svc.aggregator.ceremony.settled();
     const state = (await (await fetch(`${svc.url}/v1/ceremony`)).json()) as any;
@@ -214,7 +214,7 @@ describe("the organisations' ceremony", () => {
     expect(state.circuits.threshold!.map((s) => s.kind)).toEqual(['init', 'contribution', 'contribution', 'contribution', 'beacon']);
     expect(state.circuits['batch-update']!.map((s) => s.kind)).toEqual(['init', 'contribution', 'contribution', 'contribution', 'beacon']);
     const keys = (await (await fetch(`${svc.url}/v1/keys/${state.keySetHash}`)).json()) as any;
-    expect(keys).toMatchObject({ mode: 'ceremony', fromSequence: latestSeq + 1, forgeableBy: 'colluding-participants', phase1: { kind: 'ptau', blake2b: ptauHash, power: 13 } });
+    expect(keys).toMatchObject({ mode: 'ceremony', fromSequence: latestSeq + 1, forgeableBy: 'colluding-participants', phase1: { kind: 'ptau', blake2b: ptauHash, power: 14 } });
     expect(keys.transcript.circuits.threshold).toHaveLength(5);
   }, 240_000);
 
@@ -237,7 +237,7 @@ describe("the organisations' ceremony", () => {
     const cpSigned = svc.aggregator.latestCheckpoint()!;
     const vkey = (after as any).verificationKey;
     const forgedContext = { nonce: 'f', audience: 'https://victim.example', expiry: Math.floor(Date.now() / 1000) + 600 };
-    const signals = [BigInt(cpSigned.body.stateRoot), identityField(publicKeyFromDid(stranger)), 999n, 0n, 0n, policyHash(POLICY_V1), contextHash(forgedContext)];
+    const signals = [BigInt(cpSigned.body.stateRoot), identityField(publicKeyFromDid(stranger)), 999n, 0n, 0n, policyHash(CIRCUIT_POLICY), contextHash(forgedContext)];
     const forge = async (beta: bigint) => ({ ...(after as any), agent: stranger, context: forgedContext, publicSignals: signals.map(String), proof: await forgeWithBeta(vkey, signals, beta) });
     const fe = { agent: stranger, minScore: 999, context: { nonce: 'f', audience: 'https://victim.example' }, maxAgeS: 600 };
     expect(await ceremonyOnly.verifyPresentation(await forge(deriveDevSecrets(DEV_SEED).beta), fe)).toMatchObject({ ok: false, reason: 'invalid_proof', keyMode: 'ceremony' });

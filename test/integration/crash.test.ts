@@ -64,6 +64,8 @@ describe('crash safety', () => {
   it(`keeps every acknowledged record across ${ROUNDS} SIGKILLs`, async () => {
     const acked = new Map<string, string>(); // commitment -> submission id
     let lastSize = 0;
+    // One record per (agent, organisation, epoch): every submission takes the next epoch.
+    let epoch = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const { url, proc } = await startServer();
       if (round === 0) {
@@ -91,7 +93,8 @@ describe('crash safety', () => {
       let stop = false;
       const stream = (async () => {
         while (!stop) {
-          const body = buildSubmission(org.secretKey, Array.from({ length: 3 }, (_, k) => ({ agent: agents[(round + k) % agents.length]!, epoch: round, kept: 2, broken: k % 2, violations: 0 })));
+          const e = epoch++;
+          const body = buildSubmission(org.secretKey, Array.from({ length: 3 }, (_, k) => ({ agent: agents[(round + k) % agents.length]!, epoch: e, kept: 2, broken: k % 2, violations: 0 })));
           try {
             const r = await fetch(`${url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
             if (r.status === 201) for (const rec of body.records) acked.set(rec.commitment, `${body.org}/${body.nonce}`);

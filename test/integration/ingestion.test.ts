@@ -21,7 +21,11 @@ import { DEV_KEYS } from '../helpers/keys.ts';
 let dir: string;
 let svc: RunningService;
 const orgs = Array.from({ length: 3 }, () => generateKeyPair());
-const agents = Array.from({ length: 7 }, () => didFromPublicKey(generateKeyPair().publicKey));
+// 56 agents (the test tree holds 63): an organisation's concurrent submissions are about
+// disjoint agents, as the order in which they land is not known and an organisation's epochs
+// for one agent must increase in log order; within a submission they do.
+const pool = Array.from({ length: 56 }, () => didFromPublicKey(generateKeyPair().publicKey));
+const agents = pool.slice(0, 7);
 const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6 });
 const post = async (body: unknown) => {
   const r = await fetch(svc.url + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -43,7 +47,7 @@ afterAll(async () => {
 describe('concurrent ingestion', () => {
   it('appends concurrent submissions densely, refusing a nonce used twice in the same group', async () => {
     const bodies = Array.from({ length: 24 }, (_, k) =>
-      buildSubmission(orgs[k % 3]!.secretKey, Array.from({ length: 1 + (k % 5) * 20 }, (_, i) => ({ agent: agents[(k + i) % 7]!, epoch: k, kept: i % 4, broken: 1, violations: 0 })), k === 23 ? { nonce: 'ab'.repeat(8) } : k === 20 ? { nonce: 'ab'.repeat(8) } : {}),
+      buildSubmission(orgs[k % 3]!.secretKey, Array.from({ length: 1 + (k % 5) * 20 }, (_, i) => ({ agent: pool[Math.floor(k / 3) * 7 + (i % 7)]!, epoch: 100 + i, kept: i % 4, broken: 1, violations: 0 })), k === 23 ? { nonce: 'ab'.repeat(8) } : k === 20 ? { nonce: 'ab'.repeat(8) } : {}),
     );
     const writes = svc.aggregator.metrics.logWrites;
     const results = await Promise.all(bodies.map(post));
@@ -75,7 +79,14 @@ describe('concurrent ingestion', () => {
 
   it('receipts of a concurrent burst pass the organisation client\'s inclusion check, and survive a restart', async () => {
     const clients = orgs.map((o) => new OrgClient(o.secretKey, svc.url, svc.aggregator.did));
-    const submitted = await Promise.all(clients.flatMap((c, k) => [0, 1, 2].map((j) => c.submit(agents.map((agent, i) => ({ agent, epoch: 1000 + j, kept: k + i, broken: 0, violations: j }))))));
+    // Concurrent across organisations; each organisation's three days in order.
+    const submitted = (
+      await Promise.all(clients.map(async (c, k) => {
+        const mine = [];
+        for (const j of [0, 1, 2]) mine.push(await c.submit(agents.map((agent, i) => ({ agent, epoch: 1000 + j, kept: k + i, broken: 0, violations: j }))));
+        return mine;
+      }))
+    ).flat();
     for (const [k, s] of submitted.entries()) expect(await clients[Math.floor(k / 3)]!.checkInclusion(s)).toBe(true);
     const head = async () => ((await (await fetch(`${svc.url}/v1/log/head`)).json()) as { body: { size: number; root: string } }).body;
     const before = await head();

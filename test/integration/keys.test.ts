@@ -24,7 +24,7 @@ import { contextHash } from '../../src/crypto/context.ts';
 import { generateKeyPair, verifyStrict } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../../src/crypto/identity.ts';
 import { keySetHash, vkeyHash } from '../../src/crypto/key-set.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
@@ -53,7 +53,7 @@ async function forged(svc: RunningService, stranger: string) {
   const checkpoint = svc.aggregator.latestCheckpoint()!;
   const set = (await (await fetch(`${svc.url}/v1/keys/${checkpoint.body.keySetHash}`)).json()) as any;
   const context = { nonce: 'forged', audience: 'https://victim.example', expiry: Math.floor(Date.now() / 1000) + 600 };
-  const signals = [BigInt(checkpoint.body.stateRoot), identityField(publicKeyFromDid(stranger)), 999n, 0n, 0n, policyHash(POLICY_V1), contextHash(context)];
+  const signals = [BigInt(checkpoint.body.stateRoot), identityField(publicKeyFromDid(stranger)), 999n, 0n, 0n, policyHash(CIRCUIT_POLICY), contextHash(context)];
   const vkey = set.circuits.threshold.vkey;
   const proof = await forgeWithBeta(vkey, signals, DEV_BETA);
   const presentation = { version: 2, circuit: 'threshold', config: 'test', agent: stranger, proof, publicSignals: signals.map(String), context, checkpoint, keySet: set.document.body.descriptor, verificationKey: vkey };
@@ -96,7 +96,7 @@ describe('local keys', () => {
 
   it('first start makes local keys and names them everywhere: logs, /v1/keys (signed), checkpoints, presentations', async () => {
     expect(logs.some((l) => l.msg === 'making local keys (OS randomness; first start or replacing development keys)')).toBe(true);
-    expect(logs.find((l) => l.msg === 'listening')).toMatchObject({ keyMode: 'local', forgeableBy: 'operator' });
+    expect(logs.find((l) => l.msg === 'ready')).toMatchObject({ keyMode: 'local', forgeableBy: 'operator' });
     const keys = (await (await fetch(`${svc.url}/v1/keys`)).json()) as any;
     expect(keys).toMatchObject({ aggregator: svc.aggregator.did, config: 'test', mode: 'local', forgeableBy: 'operator', fromSequence: 1, phase1: { kind: 'local' } });
     expect(keys.history).toEqual([{ fromSequence: 1, keySetHash: keys.keySetHash, mode: 'local', forgeableBy: 'operator' }]);
@@ -112,13 +112,13 @@ describe('local keys', () => {
     expect((await fetch(`${svc.url}/v1/keys/not-a-hash`)).status).toBe(400);
     // A genuine presentation: the default verifier accepts it, and says who could forge.
     const context = { nonce: 'n', audience: 'https://gw.example', expiry: Math.floor(Date.now() / 1000) + 600 };
-    const p = (await new AgentClient(agent.secretKey, svc.url).present({ minScore: 700, context })) as any;
+    const p = (await new AgentClient(agent.secretKey, svc.url).present({ minScore: 500, context })) as any;
     expect(p.keySet).toEqual(keys.document.body.descriptor);
-    const r = await createVerifier({ aggregatorKeys: [svc.aggregator.did] }).verifyPresentation(p, { agent: agentDid, minScore: 700, context: { nonce: 'n', audience: 'https://gw.example' }, maxAgeS: 600 });
+    const r = await createVerifier({ aggregatorKeys: [svc.aggregator.did] }).verifyPresentation(p, { agent: agentDid, minScore: 500, context: { nonce: 'n', audience: 'https://gw.example' }, maxAgeS: 600 });
     expect(r).toMatchObject({ ok: true, keyMode: 'local', keySetHash: keys.keySetHash, forgeableBy: 'operator' });
     // Also from the key document alone, the presentation stripped of its keys.
     const { keySet: _k, verificationKey: _v, ...bare } = p;
-    expect(await createVerifier({ aggregatorKeys: [svc.aggregator.did], keyDocuments: [keys.document] }).verifyPresentation(bare, { agent: agentDid, minScore: 700, context: { nonce: 'n', audience: 'https://gw.example' }, maxAgeS: 600 })).toMatchObject({ ok: true });
+    expect(await createVerifier({ aggregatorKeys: [svc.aggregator.did], keyDocuments: [keys.document] }).verifyPresentation(bare, { agent: agentDid, minScore: 500, context: { nonce: 'n', audience: 'https://gw.example' }, maxAgeS: 600 })).toMatchObject({ ok: true });
   });
 
   it('the forgery with the development beta fails under local keys', async () => {

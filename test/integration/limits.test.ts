@@ -24,12 +24,16 @@ const post = async (path: string, body: unknown, headers: Record<string, string>
   return { status: r.status, json: await r.json(), retryAfter: r.headers.get('retry-after') };
 };
 const size = async () => ((await (await fetch(svc.url + '/v1/log/head')).json()) as { body: { size: number } }).body.size;
-const records = (n: number) => Array.from({ length: n }, () => ({ agent, epoch: 1, kept: 1, broken: 0, violations: 0 }));
+// One agent, a record per day: its first record is an insert, the others updates.
+let day = 1;
+const records = (n: number) => Array.from({ length: n }, () => ({ agent, epoch: day++, kept: 1, broken: 0, violations: 0 }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'zktrust-limits-'));
-  // Capacity: 0.8 * 10 s / 1 s per record = 8 pending records; 3 requests per org before refusal.
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 10_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
+  // Capacity: 0.8 * 30 s / (1 s per record * 5 slots) = 4 batches; one agent's first record is
+  // an insert and the others updates (3 per batch of the test configuration), so at most
+  // floor(1 / 2) + floor((n - 1) / 3) + 1 <= 4 batches: 12 records. 3 requests per org before refusal.
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 30_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
   await svc.aggregator.stop();
   await registerOrgs(svc.url, 't', [org, other]);
 }, 60_000);
@@ -40,20 +44,20 @@ afterAll(async () => {
 
 describe('service limits', () => {
   it('refuses a submission larger than what can ever be proven before the deadline (413), storing nothing', async () => {
-    const big = await post('/v1/records', buildSubmission(other.secretKey, records(9)));
+    const big = await post('/v1/records', buildSubmission(other.secretKey, records(13)));
     expect([big.status, big.json.code]).toEqual([413, 'payload_too_large']);
-    expect(big.json.detail).toMatch(/at most 8 records/);
+    expect(big.json.detail).toMatch(/at most 4 batches/);
     expect(await size()).toBe(0);
   });
 
   it('refuses records the prover could not reach before the deadline (503), then rate-limits the org (429)', async () => {
-    expect((await post('/v1/records', buildSubmission(org.secretKey, records(6)))).status).toBe(201);
-    const over = await post('/v1/records', buildSubmission(org.secretKey, records(3)));
+    expect((await post('/v1/records', buildSubmission(org.secretKey, records(9)))).status).toBe(201);
+    const over = await post('/v1/records', buildSubmission(org.secretKey, records(4)));
     expect([over.status, over.json.code, over.retryAfter]).toEqual([503, 'unavailable', '5']);
-    expect(await size()).toBe(6);
-    expect((await post('/v1/records', buildSubmission(org.secretKey, records(2)))).status).toBe(201);
+    expect(await size()).toBe(9);
+    expect((await post('/v1/records', buildSubmission(org.secretKey, records(3)))).status).toBe(201);
     const limited = await post('/v1/records', buildSubmission(org.secretKey, records(1)));
     expect([limited.status, limited.json.code]).toEqual([429, 'rate_limited']);
-    expect(await size()).toBe(8);
+    expect(await size()).toBe(12);
   });
 });

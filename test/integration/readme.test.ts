@@ -111,9 +111,11 @@ describe('README examples', () => {
 
     // Organisation: registered, submitted with inclusion verified, and waited for the proven batch.
     expect(of('organisation')).toContain('"name": "Acme"');
+    expect(of('organisation')).toContain('"name": "Globex"');
     expect(of('organisation')).toMatch(/submitted 3 records \(log entries 0\.\.2, 1 signed receipt\), inclusion verified/);
-    expect(of('organisation')).toMatch(/proven: every record is in a proven batch \(checkpoint \d+, log size 3\)/);
-    expect(svc.aggregator.latestCheckpoint()?.body.logSize).toBe(3);
+    expect(of('organisation')).toMatch(/submitted 3 records \(log entries 3\.\.5, 1 signed receipt\), inclusion verified/);
+    expect(of('organisation')).toMatch(/proven: every record is in a proven batch \(checkpoint \d+, log size 6\)/);
+    expect(svc.aggregator.latestCheckpoint()?.body.logSize).toBe(6);
     // Agent: a presentation file, bound to the verifier's context.
     expect(of('agent')).toContain('presentation written to presentation.json');
     const presentation = JSON.parse(await readFile(join(dir, 'tmp', 'try', 'presentation.json'), 'utf8'));
@@ -123,7 +125,7 @@ describe('README examples', () => {
     expect(of('verifier')).toContain('true ok trusted 700 local\n');
     expect(existsSync(join(dir, 'tmp', 'try', 'verify.ts'))).toBe(true);
     // Auditor.
-    expect(of('auditor')).toMatch(/1 organisations, 3 entries in 1 submissions, \d+ batches proving 3 entries\nkey set [0-9a-f]{16}\.\.\. \(local\) from checkpoint 1: its operator could forge proofs \(local keys\)\naudit passed\n/);
+    expect(of('auditor')).toMatch(/2 organisations, 6 entries in 2 submissions, \d+ batches proving 6 entries\nkey set [0-9a-f]{16}\.\.\. \(local\) from checkpoint 1: its operator could forge proofs \(local keys\)\naudit passed\n/);
     // Researcher.
     expect(of('researcher')).toMatch(/test\/batch-update: \d+ constraints, development keys \(INSECURE\)/);
     // The same verifier blocks, another audience: rejected, each with exit code 1.

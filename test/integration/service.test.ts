@@ -2,7 +2,9 @@
  * The aggregator end to end: a real express server on 127.0.0.1, a real LevelDB, real
  * Groth16 proofs in the test configuration. Three organisations report on twenty agents;
  * batches are proven; agents obtain presentations that verify; hostile submissions are
- * refused with the right status and store nothing; a restart keeps state, nonces and the log.
+ * refused with the right status and store nothing, among them every record policy v2's batch
+ * circuit would refuse (a second record for an epoch, an earlier epoch, a record over the cap,
+ * an epoch in the future), before a receipt is signed; a restart keeps state, nonces and the log.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,8 @@ import { signingBytes } from '../../src/crypto/canonical.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { generateKeyPair, publicKeyOf, sign, verifyStrict } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../../src/crypto/identity.ts';
-import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
+import { epochOf } from '../../src/crypto/epoch.ts';
+import { POLICY_V2, cappedEvidence, evidenceScore, policyHash, weightedTrials } from '../../src/crypto/score-policy.ts';
 import { buildSubmission, buildThresholdRequest } from '../../src/client/submission.ts';
 import { verifyConsistency } from '../../src/log/merkle-log.ts';
 import { loadConfig } from '../../src/service/config.ts';
@@ -25,7 +28,10 @@ let svc: RunningService;
 const orgs = Array.from({ length: 3 }, () => generateKeyPair());
 const agents = Array.from({ length: 20 }, () => generateKeyPair());
 const agentDid = (i: number) => didFromPublicKey(agents[i]!.publicKey);
-const totals = new Map<number, { kept: number; broken: number; violations: number }>();
+// Each agent's raw totals per organisation, for the capped score.
+const totals = new Map<number, Map<number, { kept: bigint; broken: bigint; violations: bigint }>>();
+const cappedScore = (a: number) => evidenceScore(cappedEvidence([...totals.get(a)!.values()].map((t) => ({ successes: t.kept, trials: weightedTrials(t, POLICY_V2) }))), POLICY_V2);
+const TODAY = epochOf(Date.now(), POLICY_V2);
 
 function config() {
   return { ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), batchMaxWaitMs: 200, adminToken: 'test-admin-token' };
@@ -66,8 +72,10 @@ describe('aggregator service', () => {
       for (const [o, org] of orgs.entries()) {
         const records = agents.map((_, a) => a).filter((a) => (a + o + round) % 3 !== 0).slice(0, 5 + o).map((a) => {
           const r = { agent: agentDid(a), epoch: 100 + round, kept: (a % 5) * 3 + o, broken: a % 3, violations: a === 7 ? 1 : 0 };
-          const t = totals.get(a) ?? { kept: 0, broken: 0, violations: 0 };
-          totals.set(a, { kept: t.kept + r.kept, broken: t.broken + r.broken, violations: t.violations + r.violations });
+          const byOrg = totals.get(a) ?? new Map();
+          const t = byOrg.get(o) ?? { kept: 0n, broken: 0n, violations: 0n };
+          byOrg.set(o, { kept: t.kept + BigInt(r.kept), broken: t.broken + BigInt(r.broken), violations: t.violations + BigInt(r.violations) });
+          totals.set(a, byOrg);
           return r;
         });
         const res = await call('POST', '/v1/records', buildSubmission(org.secretKey, records));
@@ -100,8 +108,7 @@ describe('aggregator service', () => {
   it('serves presentations that verify, and refuses a statement above the score', async () => {
     const keys = (await call('GET', '/v1/keys')).json;
     for (const a of [...totals.keys()].slice(0, 3)) {
-      const t = totals.get(a)!;
-      const s = Number(score({ kept: BigInt(t.kept), broken: BigInt(t.broken), violations: BigInt(t.violations) }, POLICY_V1));
+      const s = Number(cappedScore(a));
       const context = { nonce: `n-${a}`, audience: 'https://gateway.example', expiry: Math.floor(Date.now() / 1000) + 600 };
       const ch = await call('POST', '/v1/agents/challenge', { agent: agentDid(a) });
       expect(ch.status).toBe(201);
@@ -115,7 +122,7 @@ describe('aggregator service', () => {
       expect(root).toBe(BigInt(p.checkpoint.body.stateRoot));
       expect(agent).toBe(identityField(agents[a]!.publicKey));
       expect(minScore).toBe(BigInt(s));
-      expect(ph).toBe(policyHash(POLICY_V1));
+      expect(ph).toBe(policyHash(POLICY_V2));
       expect(ctx).toBe(contextHash(context));
       expect(verifyStrict(Uint8Array.from(Buffer.from(p.checkpoint.signature, 'hex')), signingBytes('checkpoint', p.checkpoint.body), publicKeyFromDid(keys.aggregator))).toBe(true);
       // One above the score: a clear refusal, no proof.
@@ -140,7 +147,8 @@ describe('aggregator service', () => {
 
   describe('hostile submissions: the right status and nothing stored', () => {
     const org = () => orgs[0]!;
-    const rec = () => [{ agent: agentDid(3), epoch: 1, kept: 1, broken: 0, violations: 0 }];
+    // Agent 3 has records of epochs 100 and 101 from the first test.
+    const rec = (epoch = 1000, kept = 1, violations = 0) => [{ agent: agentDid(3), epoch, kept, broken: 0, violations }];
     const cases: Array<[string, () => unknown | Promise<unknown>, number, string]> = [
       ['a forged signature', () => {
         const s = buildSubmission(org().secretKey, rec());
@@ -171,6 +179,12 @@ describe('aggregator service', () => {
       ['malformed JSON', () => '{"org": "did:key:z', 400, 'malformed'],
       ['an oversize body', () => JSON.stringify({ pad: 'x'.repeat(1_100_000) }), 413, 'payload_too_large'],
       ['too many records', () => buildSubmission(org().secretKey, Array.from({ length: 1001 }, () => rec()[0]!)), 413, 'payload_too_large'],
+      // Policy v2 (invariant 9): refused before a receipt, since no batch could prove them.
+      ['a record over the cap', () => buildSubmission(org().secretKey, rec(1500, 996, 1)), 422, 'record_over_cap'],
+      ['an epoch after tomorrow', () => buildSubmission(org().secretKey, rec(TODAY + 2)), 422, 'future_epoch'],
+      ['the same epoch twice in one submission', () => buildSubmission(org().secretKey, [...rec(1500), ...rec(1500)]), 409, 'duplicate_record'],
+      ['an earlier epoch after a later one in one submission', () => buildSubmission(org().secretKey, [...rec(1501), ...rec(1500)]), 409, 'stale_epoch'],
+      ['an epoch before one accepted', () => buildSubmission(org().secretKey, rec(99)), 409, 'stale_epoch'],
     ];
     function resign(s: ReturnType<typeof buildSubmission>) {
       const signature = Buffer.from(sign(signingBytes('submission', { org: s.org, nonce: s.nonce, timestamp: s.timestamp, commitments: s.records.map((r) => r.commitment) }), org().secretKey)).toString('hex');
@@ -220,10 +234,52 @@ describe('aggregator service', () => {
       expect([afterRestart.status, afterRestart.json.code]).toEqual([409, 'replayed_nonce']);
       expect((await call('GET', '/v1/checkpoints/latest')).json.body.stateRoot).toBe(rootBefore);
       // The log grows consistently across the restart.
-      expect((await call('POST', '/v1/records', buildSubmission(org().secretKey, rec()))).status).toBe(201);
+      expect((await call('POST', '/v1/records', buildSubmission(org().secretKey, rec(1001)))).status).toBe(201);
       const headAfter = (await call('GET', '/v1/log/head')).json.body;
       const proof = (await call('GET', `/v1/log/consistency?first=${headBefore.size}&second=${headAfter.size}`)).json.proof.map((h: string) => Uint8Array.from(Buffer.from(h, 'hex')));
       expect(verifyConsistency(headBefore.size, headAfter.size, Buffer.from(headBefore.root, 'hex'), Buffer.from(headAfter.root, 'hex'), proof)).toBe(true);
+    }, 120_000);
+  });
+
+  describe('policy v2 at ingestion: one record per (agent, organisation, epoch), epochs increasing', () => {
+    const submit = (o: number, records: Array<{ agent: string; epoch: number; kept: number; broken: number; violations: number }>) => call('POST', '/v1/records', buildSubmission(orgs[o]!.secretKey, records));
+    const r = (a: number, epoch: number) => ({ agent: agentDid(a), epoch, kept: 2, broken: 0, violations: 0 });
+
+    it('refuses a second record for an accepted epoch and an earlier epoch, proven or not, with 409 and nothing stored', async () => {
+      expect((await submit(0, [r(11, 200)])).status).toBe(201);
+      // Not yet proven: the projection of accepted entries refuses.
+      for (const [epoch, code] of [[200, 'duplicate_record'], [199, 'stale_epoch']] as const) {
+        const before = await logSize();
+        const res = await submit(0, [r(12, 300), r(11, epoch)]);
+        expect([res.status, res.json.code]).toEqual([409, code]);
+        expect(res.json.detail).toMatch(/records\[1\]/);
+        expect(await logSize()).toBe(before);
+      }
+      // Proven: the same, from the state.
+      await svc.aggregator.drain(60_000);
+      expect([(await submit(0, [r(11, 200)])).json.code, (await submit(0, [r(11, 150)])).json.code]).toEqual(['duplicate_record', 'stale_epoch']);
+      // Another organisation, a later epoch, another agent: accepted.
+      expect((await submit(1, [r(11, 200)])).status).toBe(201);
+      expect((await submit(0, [r(11, 201), r(12, 200)])).status).toBe(201);
+      // Today plus the skew is not the future.
+      expect((await submit(0, [r(11, TODAY + 1)])).status).toBe(201);
+    }, 120_000);
+
+    it('of two submissions racing with the same record, exactly one gets a receipt', async () => {
+      const before = await logSize();
+      const both = await Promise.all([submit(2, [r(13, 300)]), submit(2, [r(13, 300)])]);
+      expect(both.map((b) => b.status).sort()).toEqual([201, 409]);
+      expect(both.find((b) => b.status === 409)!.json.code).toBe('duplicate_record');
+      expect(await logSize()).toBe(before + 1);
+    });
+
+    it('after a restart the projection is rebuilt from the state and the unproven entries', async () => {
+      expect((await submit(2, [r(14, 400)])).status).toBe(201);
+      await svc.close();
+      svc = await startService(config(), () => {});
+      expect((await submit(2, [r(14, 400)])).json.code).toBe('duplicate_record');
+      expect((await submit(2, [r(13, 300)])).json.code).toBe('duplicate_record');
+      expect((await submit(2, [r(14, 401)])).status).toBe(201);
     }, 120_000);
   });
 
@@ -231,11 +287,11 @@ describe('aggregator service', () => {
     const { OrgClient, ClientError } = await import('../../src/client/org-client.ts');
     const { AgentClient } = await import('../../src/client/agent-client.ts');
     const org = new OrgClient(orgs[1]!.secretKey, svc.url, svc.aggregator.did);
-    const sub = await org.submit([{ agent: agentDid(5), epoch: 9, kept: 4, broken: 0, violations: 0 }]);
+    const sub = await org.submit([{ agent: agentDid(5), epoch: 2000, kept: 4, broken: 0, violations: 0 }]);
     expect(await org.checkInclusion(sub)).toBe(true);
     expect(await org.checkInclusion({ ...sub, commitments: ['1'] })).toBe(false);
     const pinnedWrong = new OrgClient(orgs[1]!.secretKey, svc.url, didFromPublicKey(generateKeyPair().publicKey));
-    await expect(pinnedWrong.submit([{ agent: agentDid(5), epoch: 9, kept: 1, broken: 0, violations: 0 }])).rejects.toThrow(/pinned aggregator/);
+    await expect(pinnedWrong.submit([{ agent: agentDid(5), epoch: 2001, kept: 1, broken: 0, violations: 0 }])).rejects.toThrow(/pinned aggregator/);
     await svc.aggregator.drain(60_000);
     const agent = new AgentClient(agents[5]!.secretKey, svc.url);
     const context = { nonce: 'client', audience: 'a', expiry: Math.floor(Date.now() / 1000) + 300 };

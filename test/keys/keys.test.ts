@@ -20,7 +20,7 @@ import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigintToBytes, bytesToBigint, FIELD_MODULUS as R, mod } from '../../src/crypto/field.ts';
 import { vkeyHash } from '../../src/crypto/key-set.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { KEY_SET_FILE, KeySetError, openKeySetDir, type KeySetFile } from '../../src/keys/key-set-dir.ts';
 import { generateLocalKeySet } from '../../src/keys/local-keys.ts';
 import { checkContribution, closePhase2Curve, contribute, encodeMpcParams, makeContribution, parseMpcParams, scalePoints } from '../../src/keys/phase2.ts';
@@ -74,8 +74,8 @@ describe('keys computed in the field', () => {
     // It proves a real statement, and the proof verifies under its key only.
     const { config } = configuration('ceremony-test');
     const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-    state.apply({ record: { agent: 77n, org: 5n, epoch: 1n, kept: 40n, broken: 0n, violations: 0n, scope: 0n, salt: 3n }, orgIndex: 0 });
-    const { input } = buildThresholdInput(state, { agent: 77n, minScore: 800n, minRecords: 1n, minOrgs: 1n, contextHash: 9n }, policyHash(POLICY_V1));
+    state.apply({ record: { agent: 77n, org: 5n, epoch: 20_000n, kept: 40n, broken: 0n, violations: 0n, scope: 0n, salt: 3n }, orgIndex: 0 });
+    const { input } = buildThresholdInput(state, { agent: 77n, minScore: 500n, minRecords: 1n, minOrgs: 1n, contextHash: 9n }, policyHash(CIRCUIT_POLICY));
     const prover = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: THRESHOLD.wasmPath, zkeyPath: mine, publicNames: THRESHOLD_PUBLIC_SIGNALS });
     const { proof, publicSignals } = await prover.prove(input);
     expect(await verifyGroth16(vkey, publicSignals, proof)).toBe(true);
@@ -119,7 +119,7 @@ describe('local key sets', () => {
       return out;
     };
     aDir = join(dir, 'local-a');
-    a = await generateLocalKeySet({ config: 'ceremony-test', policyHash: policyHash(POLICY_V1).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: aDir }, { random });
+    a = await generateLocalKeySet({ config: 'ceremony-test', policyHash: policyHash(CIRCUIT_POLICY).toString(), circuits: Object.entries(circuits).map(([name, c]) => ({ name, r1csPath: c.r1csPath, r1cs: c.r1cs })), dir: aDir }, { random });
   }, 240_000);
 
   it('no secret is written to any file, in any encoding', async () => {
@@ -133,7 +133,7 @@ describe('local key sets', () => {
   });
 
   it('opens, and is refused when a file is altered, swapped or of another circuit', async () => {
-    const expect_ = { config: 'ceremony-test', policyHash: policyHash(POLICY_V1).toString(), r1cs: Object.fromEntries(Object.entries(circuits).map(([n, c]) => [n, c.r1cs])) };
+    const expect_ = { config: 'ceremony-test', policyHash: policyHash(CIRCUIT_POLICY).toString(), r1cs: Object.fromEntries(Object.entries(circuits).map(([n, c]) => [n, c.r1cs])) };
     const set = await openKeySetDir(aDir, expect_);
     expect(set.hash).toBe(a.keySetHash);
     const copy = async (name: string) => {
@@ -173,7 +173,7 @@ describe('local key sets', () => {
   });
 
   it('two local key sets share no secret point', async () => {
-    const b = await generateLocalKeySet({ config: 'ceremony-test', policyHash: policyHash(POLICY_V1).toString(), circuits: [{ name: 'threshold', r1csPath: THRESHOLD.r1csPath, r1cs: THRESHOLD.r1cs }], dir: join(dir, 'local-b') });
+    const b = await generateLocalKeySet({ config: 'ceremony-test', policyHash: policyHash(CIRCUIT_POLICY).toString(), circuits: [{ name: 'threshold', r1csPath: THRESHOLD.r1csPath, r1cs: THRESHOLD.r1cs }], dir: join(dir, 'local-b') });
     const va = a.verificationKeys.threshold as any;
     const vb = b.verificationKeys.threshold as any;
     for (const k of ['vk_alpha_1', 'vk_beta_2', 'vk_delta_2'] as const) expect(vb[k]).not.toEqual(va[k]);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuration } from '../../scripts/lib/build-circuits.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';
 import { loadAddon } from '../../src/native/addon.ts';
 import { loadCircuitArtifacts, type LoadedCircuit } from '../../src/prover/artifacts.ts';
 import { readSections } from '../../src/crypto/binfile.ts';
@@ -59,9 +59,9 @@ beforeAll(async () => {
   curve = native.curve;
 
   const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-  const ph = policyHash(POLICY_V1);
-  const entries = [1n, 2n, 1n].map((agent, k) => ({ record: { agent, org: 7n, epoch: 1n, kept: 9n, broken: 1n, violations: 0n, scope: 0n, salt: 50n + BigInt(k) }, orgIndex: 0 }));
-  buildBatch(state, entries, config.batchSize, ph);
+  const ph = policyHash(POLICY_V2);
+  const entries = [1n, 2n, 1n].map((agent, k) => ({ record: { agent, org: 7n, epoch: 20_000n + BigInt(k), kept: 9n, broken: 1n, violations: 0n, scope: 0n, salt: 50n + BigInt(k) }, orgIndex: 0 }));
+  buildBatch(state, entries, { insertSlots: config.insertSlots, updateSlots: config.updateSlots }, ph, 20_010n);
   const ctx = contextHash({ nonce: 'n', audience: 'a', expiry: 2_000_000_000 });
   const { input } = buildThresholdInput(state, { agent: 1n, minScore: 100n, minRecords: 2n, minOrgs: 1n, contextHash: ctx }, ph);
   const calc = await WitnessCalculatorBuilder(new Uint8Array(await readFile(threshold.wasmPath)));

@@ -14,7 +14,7 @@ import { deriveDevSecrets } from '../../scripts/lib/dev-zkey.ts';
 import { writeZkey } from '../../src/keys/zkey-writer.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
-import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
+import { POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';
 import { ArtifactError, PROJECT_ROOT, loadCircuitArtifacts, readManifest, sha256File, zkeyPhase2, type LoadedCircuit } from '../../src/prover/artifacts.ts';
 import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
 import { AgentState, type AppliedEntry } from '../../src/state/agent-state.ts';
@@ -24,14 +24,16 @@ import { verifyGroth16 } from '../../src/verifier/groth16.ts';
 
 const { config } = configuration('test');
 const SHAPE = { agentDepth: config.agentDepth, orgDepth: config.orgDepth };
-const PH = policyHash(POLICY_V1);
+const PH = policyHash(POLICY_V2);
+const SLOTS = { insertSlots: config.insertSlots, updateSlots: config.updateSlots };
+const score = (agent: bigint) => evidenceScore(state.lookup(agent)!.leaf.summary, POLICY_V2);
 let batch: LoadedCircuit;
 let threshold: LoadedCircuit;
 let batchProver: Groth16Prover<(typeof BATCH_PUBLIC_SIGNALS)[number]>;
 let thresholdProver: Groth16Prover<(typeof THRESHOLD_PUBLIC_SIGNALS)[number]>;
 let salt = 1n;
 const rec = (agent: bigint, org: bigint, orgIndex: number, kept: bigint, broken = 0n, violations = 0n): AppliedEntry => ({
-  record: { agent, org, epoch: 3n, kept, broken, violations, scope: 0n, salt: 1000n + salt++ },
+  record: { agent, org, epoch: 20_000n, kept, broken, violations, scope: 0n, salt: 1000n + salt++ },
   orgIndex,
 });
 
@@ -42,8 +44,9 @@ beforeAll(async () => {
   thresholdProver = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: threshold.wasmPath, zkeyPath: threshold.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
 });
 
+const state = new AgentState(SHAPE);
+
 describe('proofs in the test configuration', () => {
-  const state = new AgentState(SHAPE);
   let thresholdProof: Awaited<ReturnType<typeof thresholdProver.prove>>;
 
   it('batches prove and verify: new and existing agents, padding, an all-padding batch, no evidence', async () => {
@@ -54,7 +57,7 @@ describe('proofs in the test configuration', () => {
     ];
     let prevRoot = state.root;
     for (const entries of batches) {
-      const b = buildBatch(state, entries, config.batchSize, PH);
+      const b = buildBatch(state, entries, SLOTS, PH, 20_001n);
       const { proof, publicSignals, named } = await batchProver.prove(b.input);
       expect(named).toEqual(b.public);
       expect(named.oldRoot).toBe(prevRoot);
@@ -63,8 +66,9 @@ describe('proofs in the test configuration', () => {
     }
   });
 
-  it('a threshold statement proves and verifies; each altered public signal is rejected', async () => {
-    const s = score(state.lookup(10n)!.leaf, POLICY_V1);
+  it('a threshold statement proves and verifies at X = score; each altered public signal is rejected', async () => {
+    const s = score(10n);
+    expect(s).toBeGreaterThan(0n);
     const ctx = contextHash({ nonce: 'abc', audience: 'verifier.example', expiry: 2_000_000_000 });
     const { input, public: pub } = buildThresholdInput(state, { agent: 10n, minScore: s, minRecords: 3n, minOrgs: 3n, contextHash: ctx }, PH);
     thresholdProof = await thresholdProver.prove(input);
@@ -80,16 +84,21 @@ describe('proofs in the test configuration', () => {
       expect(await snarkjs.groth16.verify(threshold.vkey, plusR, proof)).toBe(false);
     }
     await expect(verifyGroth16(threshold.vkey as never, publicSignals.slice(0, 6), proof)).rejects.toThrow(RangeError);
-    // Another circuit's key: the batch key has 5 public signals, so this is malformed input...
+    // Another circuit's key: the batch key has 6 public signals, so this is malformed input...
     await expect(verifyGroth16(batch.vkey as never, publicSignals, proof)).rejects.toThrow(RangeError);
-    // ...and its first five signals do not verify under it either.
-    expect(await verifyGroth16(batch.vkey as never, publicSignals.slice(0, 5), proof)).toBe(false);
+    // ...and its first six signals do not verify under it either.
+    expect(await verifyGroth16(batch.vkey as never, publicSignals.slice(0, 6), proof)).toBe(false);
   });
 
-  it('an unsatisfiable threshold request cannot be proven', async () => {
-    const s = score(state.lookup(20n)!.leaf, POLICY_V1);
-    const { input } = buildThresholdInput(state, { agent: 20n, minScore: s + 1n, minRecords: 0n, minOrgs: 0n, contextHash: 1n }, PH);
-    await expect(thresholdProver.prove(input)).rejects.toThrow(/Assert Failed/);
+  it('the boundary through real proofs: X = score proves and verifies, X = score + 1 cannot be proven', async () => {
+    for (const agent of [10n, 20n, 30n]) {
+      const s = score(agent);
+      const at = buildThresholdInput(state, { agent, minScore: s, minRecords: 0n, minOrgs: 0n, contextHash: 1n }, PH);
+      const p = await thresholdProver.prove(at.input);
+      expect(await verifyGroth16(threshold.vkey as never, p.publicSignals, p.proof)).toBe(true);
+      const above = buildThresholdInput(state, { agent, minScore: s + 1n, minRecords: 0n, minOrgs: 0n, contextHash: 1n }, PH);
+      await expect(thresholdProver.prove(above.input), `agent ${agent} at ${s + 1n}`).rejects.toThrow(/Assert Failed/);
+    }
   });
 });
 

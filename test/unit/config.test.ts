@@ -17,7 +17,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: './data', circuits: 'production', agentDepth: 10, orgDepth: 6, batchSize: 6, receiptDeadlineMs: 3_600_000, timestampWindowMs: 300_000, maxRecordsPerSubmission: 1000 });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: './data', circuits: 'production', agentDepth: 10, orgDepth: 4, insertSlots: 1, updateSlots: 11, receiptDeadlineMs: 3_600_000, timestampWindowMs: 300_000, maxRecordsPerSubmission: 1000 });
   });
 
   it('reads a file, with the environment winning', async () => {

@@ -5,12 +5,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../vectors/crypto.json' with { type: 'json' };
-import { agentLeafHash } from '../../src/crypto/agent-leaf.ts';
+import { agentLeafHash, packSummary, unpackSummary } from '../../src/crypto/agent-leaf.ts';
 import { chainStep } from '../../src/crypto/chain.ts';
 import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitment.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
+import { packOrgSlot, unpackOrgSlot } from '../../src/crypto/org-slot.ts';
 import { poseidon } from '../../src/crypto/poseidon.ts';
 import { emptyRoot, QuadTree, quadRootFromPath } from '../../src/crypto/quad-tree.ts';
+import { POLICY_V1, POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';
 import { configuration } from '../../scripts/lib/build-circuits.ts';
 import { genesisRoot } from '../../src/state/agent-state.ts';
 
@@ -60,9 +62,38 @@ describe('records, chain, leaves', () => {
   it('agent leaves match the vectors', () => {
     for (const v of vectors.leaves) {
       const f = big(v.fields);
-      const leaf = { agent: f[0]!, nextAgent: f[1]!, nextIndex: Number(f[2]), kept: f[3]!, broken: f[4]!, violations: f[5]!, records: f[6]!, orgCount: f[7]!, orgRoot: f[8]!, ext: f[9]! };
+      const leaf = { agent: f[0]!, nextAgent: f[1]!, summary: unpackSummary(f[2]!), ext: f[3]!, orgs: f.slice(4) };
       expect(agentLeafHash(leaf)).toBe(BigInt(v.hash));
     }
+    expect(() => agentLeafHash({ agent: 1n, nextAgent: 0n, summary: unpackSummary(0n), ext: 0n, orgs: [0n] })).toThrow(RangeError);
+  });
+
+  it('summaries pack and unpack as the vectors, and refuse fields over 48 bits', () => {
+    for (const v of vectors.summaries) {
+      const [successes, trials, records, orgCount] = big(v.fields) as [bigint, bigint, bigint, bigint];
+      expect(packSummary({ successes, trials, records, orgCount })).toBe(BigInt(v.summary));
+      expect(unpackSummary(BigInt(v.summary))).toEqual({ successes, trials, records, orgCount });
+    }
+    expect(() => packSummary({ successes: 1n << 48n, trials: 0n, records: 0n, orgCount: 0n })).toThrow(RangeError);
+    expect(() => unpackSummary(1n << 192n)).toThrow(RangeError);
+  });
+
+  it('organisation slots pack and unpack as the vectors, and refuse fields over their widths', () => {
+    for (const v of vectors.orgSlots) {
+      const [nextEpoch, successes, trials, cappedSuccesses, cappedTrials] = big(v.fields) as [bigint, bigint, bigint, bigint, bigint];
+      const slot = { nextEpoch, successes, trials, cappedSuccesses, cappedTrials };
+      expect(packOrgSlot(slot, POLICY_V2)).toBe(BigInt(v.slot));
+      expect(unpackOrgSlot(BigInt(v.slot), POLICY_V2)).toEqual(slot);
+    }
+    const zero = unpackOrgSlot(0n, POLICY_V2);
+    expect(() => packOrgSlot({ ...zero, nextEpoch: 1n << 33n }, POLICY_V2)).toThrow(RangeError);
+    expect(() => packOrgSlot({ ...zero, cappedTrials: 1024n }, POLICY_V2)).toThrow(RangeError);
+    expect(() => unpackOrgSlot(1n << 137n, POLICY_V2)).toThrow(RangeError);
+  });
+
+  it('policy hashes match the vectors', () => {
+    expect(String(policyHash(POLICY_V1))).toBe(vectors.policyHashes.v1);
+    expect(String(policyHash(POLICY_V2))).toBe(vectors.policyHashes.v2);
   });
 
   it('empty roots and genesis roots match the vectors', () => {
@@ -126,7 +157,7 @@ describe('AgentState.clone', () => {
   it('is independent of the original and equal to it', async () => {
     const { AgentState } = await import('../../src/state/agent-state.ts');
     const s = new AgentState({ agentDepth: 3, orgDepth: 2 });
-    const rec = (agent: bigint, org: bigint, i: number) => ({ record: { agent, org, epoch: 1n, kept: 2n, broken: 1n, violations: 0n, scope: 0n, salt: BigInt(i + 1) }, orgIndex: i % 3 });
+    const rec = (agent: bigint, org: bigint, i: number, epoch = 1n) => ({ record: { agent, org, epoch, kept: 2n, broken: 1n, violations: 0n, scope: 0n, salt: BigInt(i + 1) }, orgIndex: i % 3 });
     s.apply(rec(50n, 7n, 0));
     s.apply(rec(20n, 8n, 1));
     const c = s.clone();
@@ -136,8 +167,9 @@ describe('AgentState.clone', () => {
     const b = s.apply(rec(35n, 9n, 2));
     expect(a).toEqual(b);
     expect(c.root).toBe(s.root);
-    c.apply(rec(50n, 9n, 2));
+    c.apply(rec(50n, 9n, 2, 2n));
     expect(c.root).not.toBe(s.root);
-    expect(s.lookup(50n)!.leaf.records).toBe(1n);
+    expect(s.lookup(50n)!.leaf.summary.records).toBe(1n);
+    expect(c.lookup(50n)!.leaf.summary.records).toBe(2n);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FORGEABLE_BY, KEY_MODES, PUBLISHED_PTAU_BLAKE2B, descriptorOfManifest, isPublishedPhase1, keySetHash, parseKeySetDescriptor, vkeyHash, type KeySetDescriptor } from '../../src/crypto/key-set.ts';
-import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
+import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
 import { PROJECT_ROOT, readManifest } from '../../src/prover/artifacts.ts';
 import { BUNDLED_KEYS, isDevelopmentKey } from '../../src/verifier/keys.ts';
 
@@ -78,7 +78,7 @@ describe('key set descriptors', () => {
     for (const config of ['test', 'production', 'ceremony-test']) {
       const conf = manifest.configurations[config]!;
       const vkeys = Object.fromEntries(Object.keys(conf.circuits).map((c) => [c, JSON.parse(readFileSync(join(PROJECT_ROOT, 'artifacts', config, `${c}.vkey.json`), 'utf8'))]));
-      const d = descriptorOfManifest(config, conf, vkeys, policyHash(POLICY_V1).toString());
+      const d = descriptorOfManifest(config, conf, vkeys, policyHash(CIRCUIT_POLICY).toString());
       expect(d.mode).toBe('dev');
       expect(keySetHash(d)).toBe(conf.keySetHash);
     }

@@ -19,7 +19,7 @@ import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { didFromPublicKey, identityField } from '../../src/crypto/identity.ts';
 import { keySetHash, vkeyHash, type KeySetDescriptor } from '../../src/crypto/key-set.ts';
-import { POLICY_V1, policyHash, score } from '../../src/crypto/score-policy.ts';
+import { ACCEPTED_POLICY_HASHES, POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';
 import { KEY_SET_FILE, type KeySetFile } from '../../src/keys/key-set-dir.ts';
 import { compiledCircuits, loadCircuitArtifacts } from '../../src/prover/artifacts.ts';
 import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
@@ -49,7 +49,7 @@ const insecure = (now = T0) => verifier({ allowInsecureKeys: true }, now);
 
 /** A checkpoint signed by the test aggregator, naming a key set. */
 function checkpoint(stateRoot: string, keySetHash: string, keyMode: string, over: Record<string, unknown> = {}) {
-  const body = { sequence: 4, config: 'test', stateRoot, chain: '1', logSize: 3, policyHash: policyHash(POLICY_V1).toString(), time: T0 - 60_000, keySetHash, keyMode, ...over };
+  const body = { sequence: 4, config: 'test', stateRoot, chain: '1', logSize: 3, policyHash: policyHash(POLICY_V2).toString(), time: T0 - 60_000, keySetHash, keyMode, ...over };
   return { body, signer: aggregatorDid, signature: Buffer.from(sign(signingBytes('checkpoint', body), aggregator.secretKey)).toString('hex') };
 }
 
@@ -61,9 +61,9 @@ function presentationUnder(descriptor: KeySetDescriptor, vkey: unknown, proof: u
 beforeAll(async () => {
   const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
   const id = identityField(agent.publicKey);
-  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 1n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
-  provenScore = Number(score(state.lookup(id)!.leaf, POLICY_V1)) - 10;
-  const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(CONTEXT) }, policyHash(POLICY_V1));
+  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
+  provenScore = Number(evidenceScore(state.lookup(id)!.leaf.summary, POLICY_V2)) - 10;
+  const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(CONTEXT) }, policyHash(POLICY_V2));
   const wasmPath = compiledCircuits('test').threshold!.wasmPath;
   // Development keys.
   const art = await loadCircuitArtifacts('test', 'threshold', { quiet: true });
@@ -151,11 +151,17 @@ describe('verifyPresentation: keys', () => {
     expect(await verifier({ requireKeyMode: 'ceremony', trustedPtauHashes: [ptau] }).verifyPresentation(p, expectations())).toMatchObject({ ok: true, keyMode: 'ceremony', forgeableBy: 'colluding-participants' });
   });
 
-  it('a presentation from before key sets is read as made under development keys', async () => {
-    const body = { sequence: 4, config: 'test', stateRoot: dev.checkpoint.body.stateRoot, chain: '1', logSize: 3, policyHash: policyHash(POLICY_V1).toString(), time: T0 - 60_000 };
-    const v1 = { version: 1, circuit: 'threshold', config: 'test', agent: agentDid, proof: dev.proof, publicSignals: dev.publicSignals, context: CONTEXT, checkpoint: { body, signer: aggregatorDid, signature: Buffer.from(sign(signingBytes('checkpoint', body), aggregator.secretKey)).toString('hex') } };
-    expect((await verifier().verifyPresentation(v1, expectations())).reason).toBe('insecure_keys');
-    expect(await insecure().verifyPresentation(v1, expectations())).toMatchObject({ ok: true, keyMode: 'dev' });
+  it('accepts only the listed policies, each under its own keys', async () => {
+    expect(ACCEPTED_POLICY_HASHES).toContain(policyHash(POLICY_V2).toString());
+    const v1 = ACCEPTED_POLICY_HASHES[0]!;
+    // The signal and the checkpoint must name the key set's policy.
+    const q = structuredClone(local);
+    q.publicSignals[5] = v1;
+    expect((await verifier().verifyPresentation(q, expectations())).reason).toBe('policy_mismatch');
+    const r = structuredClone(local);
+    r.publicSignals[5] = v1;
+    r.checkpoint = checkpoint(local.checkpoint.body.stateRoot, localSet.keySetHash, 'local', { policyHash: v1 });
+    expect((await verifier().verifyPresentation(r, expectations())).reason).toBe('policy_mismatch');
   });
 });
 

@@ -5,4 +5,4 @@ pragma circom 2.1.6;
 include "../../lib/threshold.circom";
 
 component main {public [root, agent, minScore, minRecords, minOrgs, policyHash, contextHash]} =
-    Threshold(1, 1, 5, 38416, 10000, 1000);
+    Threshold(1, 2, 5, 38416, 10000, 1000, 1000, 8, 100, 86400, 1);

@@ -4,5 +4,5 @@ pragma circom 2.1.6;
 
 include "../../lib/batch-update.circom";
 
-component main {public [oldRoot, newRoot, oldChain, newChain, policyHash]} =
-    BatchUpdate(6, 10, 6, 1, 5, 38416, 10000, 1000);
+component main {public [oldRoot, newRoot, oldChain, newChain, policyHash, maxEpoch]} =
+    BatchUpdate(1, 11, 10, 4, 2, 5, 38416, 10000, 1000, 1000, 8, 100, 86400, 1);

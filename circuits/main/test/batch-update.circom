@@ -4,5 +4,5 @@ pragma circom 2.1.6;
 
 include "../../lib/batch-update.circom";
 
-component main {public [oldRoot, newRoot, oldChain, newChain, policyHash]} =
-    BatchUpdate(4, 3, 2, 1, 5, 38416, 10000, 1000);
+component main {public [oldRoot, newRoot, oldChain, newChain, policyHash, maxEpoch]} =
+    BatchUpdate(2, 3, 3, 2, 2, 5, 38416, 10000, 1000, 1000, 8, 100, 86400, 1);
