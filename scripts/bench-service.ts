@@ -35,7 +35,7 @@ const pct = (xs: number[], p: number) => {
 
 export async function benchService(configName: string, line: (s: string) => void): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'zktrust-bench-service-'));
-  const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1' }), port: 0, dataDir: join(dir, 'data'), adminToken: 'bench', batchMaxWaitMs: 1000, ratePerSecond: 1e9, burst: 1e9, maxRecordsPerSubmission: 1000, receiptDeadlineMs: 1e10 }, () => {});
+  const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1' }), port: 0, dataDir: join(dir, 'data'), adminToken: 'bench', batchMaxWaitMs: 1000, ratePerSecond: 1e9, burst: 1e9, addressRatePerSecond: 1e9, addressBurst: 1e9, maxRecordsPerSubmission: 1000, receiptDeadlineMs: 1e10 }, () => {});
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const r = await fetch(svc.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     const json = await r.json();
@@ -143,7 +143,7 @@ export async function benchService(configName: string, line: (s: string) => void
 }
 
 async function benchPresentations(configName: string, dir: string, line: (s: string) => void): Promise<void> {
-  const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1' }), port: 0, dataDir: join(dir, 'data-presentations'), adminToken: 'bench', batchMaxWaitMs: 200, ratePerSecond: 1e9, burst: 1e9 }, () => {});
+  const svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1' }), port: 0, dataDir: join(dir, 'data-presentations'), adminToken: 'bench', batchMaxWaitMs: 200, ratePerSecond: 1e9, burst: 1e9, addressRatePerSecond: 1e9, addressBurst: 1e9 }, () => {});
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const r = await fetch(svc.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     const json = await r.json();

@@ -56,7 +56,8 @@ export function createApp(service: ServiceHandle, opts: ApiOptions): express.Exp
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.slice(0, 200) }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      // A readiness probe answering 503 reports a state (logged by the service), not a failure.
+      customLogLevel: (req, res, err) => (req.url?.startsWith('/v1/ready') ? 'debug' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
       customSuccessMessage: () => 'request',
       customErrorMessage: () => 'request failed',
     }),

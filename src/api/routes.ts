@@ -102,7 +102,7 @@ export function routes(maxRecords: number): Route[] {
     }),
     route({
       method: 'get', path: '/v1/log/submission', operationId: 'getSubmission', summary: 'The organisation-signed submission an entry came from', tag: 'log', query: S.SubmissionQuery,
-      ok: { status: 200, description: 'Submission', schema: S.StoredSubmissionSchema }, errors: [400, 404, 429],
+      ok: { status: 200, description: 'Submission', schema: S.PublicSubmissionSchema }, errors: [400, 404, 429],
       handle: ({ agg, query }) => agg.submission(query.id),
     }),
     route({

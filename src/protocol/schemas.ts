@@ -23,7 +23,8 @@ export const FieldElement = z
   .string()
   .max(78)
   .regex(/^(0|[1-9][0-9]{0,77})$/)
-  .refine((s) => BigInt(s) < FIELD_MODULUS, { message: 'must be below the field modulus r' })
+  // zod runs every check even after the pattern fails: read the number only when it is one.
+  .refine((s) => !/^(0|[1-9][0-9]{0,77})$/.test(s) || BigInt(s) < FIELD_MODULUS, { message: 'must be below the field modulus r', params: { range: true } })
   .describe('decimal string of a field element below r');
 export const Decimal = z.string().max(78).regex(/^(0|[1-9][0-9]{0,77})$/).describe('decimal string');
 export const U32 = z.number().int().min(0).max(4294967295);
@@ -153,7 +154,8 @@ export const ReceiptSchema = signed(z.object({ org: Did, firstIndex: SafeUint, c
 export const TreeHeadSchema = signed(TreeHeadBodySchema);
 export const LogEntrySchema = z.object({ index: SafeUint, commitment: Decimal, org: Did, orgIndex: SafeUint, submission: z.string() });
 export const LogEntriesSchema = z.array(LogEntrySchema);
-export const StoredSubmissionSchema = z.object({ org: Did, nonce: Nonce, timestamp: SafeUint, commitments: z.array(Decimal), signature: Signature, firstIndex: SafeUint, orgIndex: SafeUint, acceptedAt: SafeUint });
+/** A submission as the log publishes it: what the organisation signed, and where its entries start. */
+export const PublicSubmissionSchema = z.object({ org: Did, nonce: Nonce, timestamp: SafeUint, commitments: z.array(Decimal), signature: Signature, firstIndex: SafeUint });
 export const InclusionProofSchema = z.object({ index: SafeUint, size: SafeUint, leafHash: Hex32, path: z.array(Hex32) });
 export const ConsistencyProofSchema = z.object({ first: SafeUint, second: SafeUint, proof: z.array(Hex32) });
 
@@ -290,5 +292,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, wha
   const origin = (issue as { origin?: string }).origin;
   if (issue.code === 'too_big' && origin === 'array') throw new ZkTrustError('payload_too_large', `${at}: too many elements (${issue.message})`);
   if ((issue.code === 'too_big' || issue.code === 'too_small') && (origin === 'number' || origin === 'int')) throw new ZkTrustError('out_of_range', `${at}: ${issue.message}`);
+  // A refinement that marks a value out of its range (a field element >= r).
+  if (issue.code === 'custom' && (issue as { params?: { range?: boolean } }).params?.range) throw new ZkTrustError('out_of_range', `${at}: ${issue.message}`);
   throw new ZkTrustError('malformed', `${at}: ${issue.message}`);
 }

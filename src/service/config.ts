@@ -11,8 +11,12 @@ export interface ServiceConfig extends AggregatorConfig {
   port: number;
   adminToken?: string;
   bodyLimit: number;
+  /** Signed requests per second per organisation (sustained), and its burst. */
   ratePerSecond: number;
   burst: number;
+  /** Requests per second per client address (sustained), before authentication, and its burst. */
+  addressRatePerSecond: number;
+  addressBurst: number;
   /** Key downloads (hundreds of megabytes each) per client address per minute. */
   downloadsPerMinute: number;
   /** Presentations per agent per minute. */
@@ -39,6 +43,7 @@ export const SETTINGS = [
   'HOST', 'PORT', 'ZKTRUST_DATA_DIR', 'ZKTRUST_CIRCUITS', 'ZKTRUST_BATCH_MAX_WAIT_MS', 'ZKTRUST_RECEIPT_DEADLINE_MS',
   'ZKTRUST_TIMESTAMP_WINDOW_MS', 'ZKTRUST_MAX_RECORDS', 'ZKTRUST_CHALLENGE_TTL_MS', 'ZKTRUST_MAX_CONTEXT_LIFETIME_S',
   'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_SNAPSHOT_EVERY', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
+  'ZKTRUST_ADDRESS_RATE_PER_SECOND', 'ZKTRUST_ADDRESS_BURST',
   'ZKTRUST_INSECURE_DEV_KEYS', 'ZKTRUST_KEY_SET', 'ZKTRUST_MAX_QUEUED_PRESENTATIONS', 'ZKTRUST_DOWNLOADS_PER_MINUTE',
   'ZKTRUST_PRESENTATIONS_PER_MINUTE', 'ZKTRUST_TRUST_PROXY', 'ZKTRUST_LOG_LEVEL',
 ] as const;
@@ -120,6 +125,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Servic
     bodyLimit: num(env, 'ZKTRUST_BODY_LIMIT', 1_048_576),
     ratePerSecond: num(env, 'ZKTRUST_RATE_PER_SECOND', 100),
     burst: num(env, 'ZKTRUST_RATE_BURST', 200),
+    addressRatePerSecond: num(env, 'ZKTRUST_ADDRESS_RATE_PER_SECOND', 100),
+    addressBurst: num(env, 'ZKTRUST_ADDRESS_BURST', 200),
     // Development keys have public secrets: only by explicit opt-in (tests, demo).
     insecureDevKeys: flag(env, 'ZKTRUST_INSECURE_DEV_KEYS'),
     keySetDir: env.ZKTRUST_KEY_SET || undefined,

@@ -25,10 +25,13 @@ import { ZkTrustError } from '../errors.ts';
 export type LimitScope = 'address' | 'download' | 'org' | 'agent';
 
 export interface LimitsConfig {
-  /** Requests per second per address and per organisation (sustained). */
+  /** Signed requests per second per organisation (sustained). */
   ratePerSecond: number;
-  /** Requests a client may make at once above the sustained rate. */
+  /** Requests an organisation may make at once above the sustained rate. */
   burst: number;
+  /** Requests per second per client address (sustained), and the address's burst. */
+  addressRatePerSecond: number;
+  addressBurst: number;
   /** Key downloads per address per minute. */
   downloadsPerMinute: number;
   /** Presentations per agent per minute. */
@@ -62,12 +65,12 @@ export class RateLimits {
 
   constructor(cfg: LimitsConfig, private readonly onLimited?: (scope: LimitScope) => void) {
     // A fixed window of `burst` points lasting burst / rate seconds: `rate` per second sustained.
-    const windowS = Math.max(1, Math.ceil(cfg.burst / Math.max(cfg.ratePerSecond, 1e-9)));
-    const points = Math.max(1, Math.floor(cfg.burst));
-    this.points = { address: points, org: points, download: Math.max(1, cfg.downloadsPerMinute), agent: Math.max(1, cfg.presentationsPerMinute) };
+    const windowS = (rate: number, burst: number) => Math.max(1, Math.ceil(burst / Math.max(rate, 1e-9)));
+    const points = (burst: number) => Math.max(1, Math.floor(burst));
+    this.points = { address: points(cfg.addressBurst), org: points(cfg.burst), download: Math.max(1, cfg.downloadsPerMinute), agent: Math.max(1, cfg.presentationsPerMinute) };
     this.limiters = {
-      address: new RateLimiterMemory({ keyPrefix: 'address', points, duration: windowS }),
-      org: new RateLimiterMemory({ keyPrefix: 'org', points, duration: windowS }),
+      address: new RateLimiterMemory({ keyPrefix: 'address', points: this.points.address, duration: windowS(cfg.addressRatePerSecond, cfg.addressBurst) }),
+      org: new RateLimiterMemory({ keyPrefix: 'org', points: this.points.org, duration: windowS(cfg.ratePerSecond, cfg.burst) }),
       download: new RateLimiterMemory({ keyPrefix: 'download', points: this.points.download, duration: 60 }),
       agent: new RateLimiterMemory({ keyPrefix: 'agent', points: this.points.agent, duration: 60 }),
     };

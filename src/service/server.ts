@@ -9,10 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pino, type Logger as Pino } from 'pino';
 import { createApp } from '../api/app.ts';
+import { ERROR_STATUS, ZkTrustError, toProblem, type ErrorCode } from '../errors.ts';
 import { Aggregator } from './aggregator.ts';
 import type { ServiceConfig } from './config.ts';
 import { RateLimits } from './limits.ts';
@@ -155,7 +156,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   };
   handle.telemetry = new Telemetry({ pending: () => handle.aggregator?.pending ?? 0, oldestPendingS: () => handle.aggregator?.oldestPendingS() ?? 0 });
   const limits = new RateLimits(
-    { ratePerSecond: config.ratePerSecond, burst: config.burst, downloadsPerMinute: config.downloadsPerMinute, presentationsPerMinute: config.presentationsPerMinute },
+    { ratePerSecond: config.ratePerSecond, burst: config.burst, addressRatePerSecond: config.addressRatePerSecond, addressBurst: config.addressBurst, downloadsPerMinute: config.downloadsPerMinute, presentationsPerMinute: config.presentationsPerMinute },
     (scope) => handle.telemetry.rateLimited.inc({ scope }),
   );
   const adminToken = await adminTokenOf(config);
@@ -170,6 +171,17 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   // Idle keep-alive connections outlive clients' own idle timeouts (undici's is 4 s), so that a
   // client never sends a request on a connection the server is closing at that moment.
   server.keepAliveTimeout = 65_000;
+  // Requests node's HTTP parser refuses before express sees them (headers over 16 KiB, a
+  // malformed request line, a request too slow): answered in problem+json like every refusal.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const [code, detail]: [ErrorCode, string] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? ['headers_too_large', 'the request line and headers exceed 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['request_timeout', 'the request was not received in time']
+      : ['malformed', 'the request is not valid HTTP/1.1'];
+    const body = JSON.stringify(toProblem(new ZkTrustError(code, detail)));
+    socket.end(`HTTP/1.1 ${ERROR_STATUS[code]} ${STATUS_CODES[ERROR_STATUS[code]]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

@@ -114,7 +114,7 @@ describe('zktrust CLI', () => {
     const json = await cli('info', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', aggregator: svc.aggregator.did, config: 'test' });
     const unknown = await cli('info', 'colour');
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'zktrust: unknown field colour; the aggregator reports status, aggregator, config, keyMode, keySetHash, pending, checkpoint, uptimeS\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'zktrust: unknown field colour; the aggregator reports status, phase, aggregator, keyMode, keySetHash, pending, checkpoint, config, uptimeS\n']);
   });
 
   it('org add finds the admin token in the data directory when no flag or variable gives it', async () => {
@@ -142,7 +142,8 @@ describe('zktrust CLI', () => {
       [['verify', 'p.json'], 2, /^zktrust: required option '--aggregator <did>' not specified$/],
       [['verify', 'p.json', '--aggregator', did, '--agent', did, '--min-score', 'high', '--nonce', 'n', '--audience', 'a'], 2, /^zktrust: option '--min-score <n>' argument 'high' is invalid\. must be a non-negative integer\.$/],
       [['submit', 'records.jsonl', '--aggregator', did], 2, /^zktrust: a 32-byte secret key is required/],
-      [['prove', '--key-file', join(dir, 'no-key.json'), '--min-score', '1', '--nonce', 'n', '--audience', 'a'], 1, /^zktrust: .*no-key\.json: no such file or directory$/],
+      [['prove', '--key-file', join(dir, 'no-key.json'), '--min-score', '500', '--nonce', 'n', '--audience', 'a'], 1, /^zktrust: .*no-key\.json: no such file or directory$/],
+      [['prove', '--key-file', join(dir, 'no-key.json'), '--min-score', '1', '--nonce', 'n', '--audience', 'a'], 2, /^zktrust: --min-score 1 is not a tier boundary \(0, 300, 500, 700, 900\); add --any-threshold to prove it anyway$/],
       [['audit', '--previous-head', 'yesterday'], 2, /^zktrust: --previous-head must be <size>:<64 hex digits>$/],
       [['org', 'add', '--name', 'X', '--token', 't'], 2, /^zktrust: org add needs --public-key <hex> or --did <did:key>$/],
       [['submit', join(dir, 'missing.jsonl'), '--key', '11'.repeat(32), '--aggregator', did], 1, /^zktrust: .*missing\.jsonl: no such file or directory$/],

@@ -23,7 +23,7 @@ const agents = Array.from({ length: 12 }, () => didFromPublicKey(generateKeyPair
 function startServer(): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, ZKTRUST_CIRCUITS: 'test', ZKTRUST_DATA_DIR: join(dir, 'data'), PORT: '0', ZKTRUST_ADMIN_TOKEN: 'crash-admin', ZKTRUST_BATCH_MAX_WAIT_MS: '100', ZKTRUST_RATE_PER_SECOND: '10000', ZKTRUST_RATE_BURST: '10000' },
+    env: { ...process.env, ZKTRUST_CIRCUITS: 'test', ZKTRUST_INSECURE_DEV_KEYS: '1', ZKTRUST_DATA_DIR: join(dir, 'data'), PORT: '0', ZKTRUST_ADMIN_TOKEN: 'crash-admin', ZKTRUST_BATCH_MAX_WAIT_MS: '100', ZKTRUST_RATE_PER_SECOND: '10000', ZKTRUST_RATE_BURST: '10000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;
@@ -32,7 +32,9 @@ function startServer(): Promise<{ url: string; proc: ChildProcess }> {
     let err = '';
     proc.stdout!.on('data', (d) => {
       out += d;
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
+      // The server listens at once and opens its routes once ready: wait for the ready line.
+      const line = out.split('\n').find((l) => l.includes('"msg":"ready"'));
+      const m = line && /"url":"([^"]+)"/.exec(line);
       if (m) resolve({ url: m[1]!, proc });
     });
     proc.stderr!.on('data', (d) => {

@@ -26,7 +26,7 @@ const orgs = Array.from({ length: 3 }, () => generateKeyPair());
 // for one agent must increase in log order; within a submission they do.
 const pool = Array.from({ length: 56 }, () => didFromPublicKey(generateKeyPair().publicKey));
 const agents = pool.slice(0, 7);
-const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6 });
+const config = () => ({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', ratePerSecond: 1e6, burst: 1e6, addressRatePerSecond: 1e6, addressBurst: 1e6 });
 const post = async (body: unknown) => {
   const r = await fetch(svc.url + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, json: await r.json() };

@@ -33,7 +33,7 @@ beforeAll(async () => {
   // Capacity: 0.8 * 30 s / (1 s per record * 5 slots) = 4 batches; one agent's first record is
   // an insert and the others updates (3 per batch of the test configuration), so at most
   // floor(1 / 2) + floor((n - 1) / 3) + 1 <= 4 batches: 12 records. 3 requests per org before refusal.
-  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 30_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3 }, () => {});
+  svc = await startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...DEV_KEYS }), port: 0, dataDir: join(dir, 'data'), adminToken: 't', receiptDeadlineMs: 30_000, expectedMsPerRecord: 1000, ratePerSecond: 0.01, burst: 3, addressRatePerSecond: 1e6, addressBurst: 1e6 }, () => {});
   await svc.aggregator.stop();
   await registerOrgs(svc.url, 't', [org, other]);
 }, 60_000);

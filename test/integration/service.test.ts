@@ -297,7 +297,10 @@ describe('aggregator service', () => {
     const context = { nonce: 'client', audience: 'a', expiry: Math.floor(Date.now() / 1000) + 300 };
     const p = (await agent.present({ minScore: 0, context })) as { publicSignals: string[] };
     expect(p.publicSignals).toHaveLength(7);
-    await expect(agent.present({ minScore: 999, context })).rejects.toMatchObject({ code: 'predicate_false', status: 422 });
+    await expect(agent.present({ minScore: 900, context })).rejects.toMatchObject({ code: 'predicate_false', status: 422 });
+    // By default the client proves tier boundaries only: asking for 999 tells the verifier more than a tier.
+    await expect(agent.present({ minScore: 999, context })).rejects.toThrow(/not a tier boundary/);
+    await expect(new AgentClient(agents[5]!.secretKey, svc.url, { policy: 'any' }).present({ minScore: 999, context })).rejects.toMatchObject({ code: 'predicate_false', status: 422 });
     expect(ClientError).toBeDefined();
   }, 120_000);
 
