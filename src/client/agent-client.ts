@@ -44,7 +44,7 @@ export class AgentClient {
     const post = async (path: string, body: unknown) => {
       const res = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const json = await res.json();
-      if (!res.ok) throw new ClientError(res.status, json?.code ?? 'http_error', json?.detail ?? `HTTP ${res.status}`);
+      if (!res.ok) throw ClientError.of(res, json);
       return json;
     };
     const { challenge } = await post('/v1/agents/challenge', { agent: this.did });

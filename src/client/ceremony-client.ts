@@ -36,7 +36,7 @@ export class CeremonyClient {
 
   private async json<T>(res: Response): Promise<T> {
     const body = (await res.json().catch(() => undefined)) as { code?: string; detail?: string } | undefined;
-    if (!res.ok) throw new ClientError(res.status, body?.code ?? 'http_error', body?.detail ?? `HTTP ${res.status}`);
+    if (!res.ok) throw ClientError.of(res, body);
     return body as T;
   }
 

@@ -31,8 +31,16 @@ export class ClientError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the server asked to wait before retrying (429 and 503 answers), if it said. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
+  }
+
+  /** The error of a refused response and its parsed problem+json body. */
+  static of(res: Response, body: { code?: string; detail?: string } | undefined): ClientError {
+    const retry = Number(res.headers.get('retry-after'));
+    return new ClientError(res.status, body?.code ?? 'http_error', body?.detail ?? `HTTP ${res.status}`, Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
 }
 
@@ -42,7 +50,7 @@ async function request<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   const text = await res.text();
   const body = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw new ClientError(res.status, body?.code ?? 'http_error', body?.detail ?? `HTTP ${res.status}`);
+  if (!res.ok) throw ClientError.of(res, body);
   return body as T;
 }
 

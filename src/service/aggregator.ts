@@ -602,9 +602,12 @@ export class Aggregator {
     if (!this.orgVerifier(org)(signature, signed)) {
       throw new ZkTrustError('invalid_signature', 'the submission signature does not verify under the organisation key');
     }
-    await this.limits?.take('org', orgDid);
+    // A replayed genuine submission carries a valid signature: refused before it can spend
+    // the organisation's rate budget (a replay must never lock its organisation out).
     const now = Date.now();
     if (Math.abs(now - timestamp * 1000) > this.config.timestampWindowMs) throw new ZkTrustError('stale_timestamp', 'timestamp is outside the accepted window');
+    if (this.ledger.nonceUsed(orgDid, nonce)) throw new ZkTrustError('replayed_nonce', 'this nonce was already used by the organisation');
+    await this.limits?.take('org', orgDid);
     // 2. Each record in full, now that a registered organisation has signed them.
     const openings: StoredOpening[] = new Array(env.records.length);
     const checked: CheckedRecord[] = new Array(env.records.length);
@@ -832,7 +835,8 @@ export class Aggregator {
       } catch (e) {
         if (!this.running) return;
         // The working state may be ahead of the store: rebuild it before trying again.
-        process.emitWarning(`zktrust: batch proof failed, retrying: ${(e as Error).message}`);
+        this.logger({ level: 'warn', msg: 'batch proof failed; retrying', error: (e as Error).message, from: this.proven });
+        this.telemetry?.batchFailures.inc();
         await new Promise((r) => setTimeout(r, 1000));
         await this.resetWorking();
       }

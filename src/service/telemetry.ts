@@ -30,6 +30,7 @@ export class Telemetry {
   readonly recordsAccepted = new Counter({ name: 'zktrust_records_accepted_total', help: 'Records appended to the log.', registers: [this.registry] });
   readonly logWrites = new Counter({ name: 'zktrust_log_writes_total', help: 'Synced log writes (one per group of submissions appended together).', registers: [this.registry] });
   readonly submissionsRejected = new Counter({ name: 'zktrust_submissions_rejected_total', help: 'Submissions refused, by error code.', labelNames: ['code'], registers: [this.registry] });
+  readonly batchFailures = new Counter({ name: 'zktrust_batch_failures_total', help: 'Batch proofs that failed and were retried (a prover that died, say).', registers: [this.registry] });
   readonly batchesProven = new Counter({ name: 'zktrust_batches_proven_total', help: 'Batch proofs completed and checkpointed.', registers: [this.registry] });
   readonly proveDuration = new Histogram({ name: 'zktrust_prove_duration_seconds', help: 'Time to prove (witness and Groth16), by circuit.', labelNames: ['circuit'], buckets: TIMES, registers: [this.registry] });
   readonly batchLag = new Histogram({ name: 'zktrust_batch_lag_seconds', help: "From the acceptance of a batch's oldest entry to its signed checkpoint.", buckets: TIMES, registers: [this.registry] });

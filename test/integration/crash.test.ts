@@ -4,7 +4,6 @@
  * record is in the log, no submission is half-written, the replayed state reaches the last
  * checkpoint (the service refuses to start otherwise) and the log only grew.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,45 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { buildSubmission } from '../../src/client/submission.ts';
-import { ROOT } from '../helpers/circuit.ts';
+import { startChildService, type ChildService } from '../helpers/child-service.ts';
 
 const ROUNDS = 20;
 let dir: string;
-let child: ChildProcess | undefined;
 const org = generateKeyPair();
 const agents = Array.from({ length: 12 }, () => didFromPublicKey(generateKeyPair().publicKey));
 
-function startServer(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, ZKTRUST_CIRCUITS: 'test', ZKTRUST_INSECURE_DEV_KEYS: '1', ZKTRUST_DATA_DIR: join(dir, 'data'), PORT: '0', ZKTRUST_ADMIN_TOKEN: 'crash-admin', ZKTRUST_BATCH_MAX_WAIT_MS: '100', ZKTRUST_RATE_PER_SECOND: '10000', ZKTRUST_RATE_BURST: '10000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      // The server listens at once and opens its routes once ready: wait for the ready line.
-      const line = out.split('\n').find((l) => l.includes('"msg":"ready"'));
-      const m = line && /"url":"([^"]+)"/.exec(line);
-      if (m) resolve({ url: m[1]!, proc });
-    });
-    proc.stderr!.on('data', (d) => {
-      err += d;
-      lastStderr = err;
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${err.slice(-2000)}`)));
-  });
+let child: ChildService | undefined;
+async function startServer(): Promise<{ url: string; proc: ChildService }> {
+  child = await startChildService({ ZKTRUST_CIRCUITS: 'test', ZKTRUST_INSECURE_DEV_KEYS: '1', ZKTRUST_DATA_DIR: join(dir, 'data'), ZKTRUST_ADMIN_TOKEN: 'crash-admin', ZKTRUST_BATCH_MAX_WAIT_MS: '100', ZKTRUST_RATE_PER_SECOND: '10000', ZKTRUST_RATE_BURST: '10000' });
+  return { url: child.url, proc: child };
 }
 
-let lastStderr = '';
-async function killHard(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server died by itself:\n${lastStderr.slice(-3000)}`);
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGKILL');
-  await exited;
+async function killHard(proc: ChildService): Promise<void> {
+  if (proc.proc.exitCode !== null || proc.proc.signalCode !== null) throw new Error(`the server died by itself:\n${proc.stderr().slice(-3000)}`);
+  await proc.kill();
 }
 
 beforeAll(async () => {
@@ -58,7 +34,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) await killHard(child);
+  await child?.kill();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -39,8 +39,11 @@ const agent = generateKeyPair();
 const agentDid = didFromPublicKey(agent.publicKey);
 const DEV_BETA = deriveDevSecrets(DEV_SEED).beta;
 
-const start = (dataDir: string, env: Record<string, string>, logs: Array<Record<string, unknown>> = []) =>
-  startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...env }), port: 0, dataDir: join(dir, dataDir), adminToken: 't', batchMaxWaitMs: 100 }, (e) => logs.push(e));
+const start = (dataDir: string, env: Record<string, string>, logs: Array<Record<string, unknown>> = [], onListening?: (url: string) => void) =>
+  startService({ ...loadConfig({ ZKTRUST_CIRCUITS: 'test', ...env }), port: 0, dataDir: join(dir, dataDir), adminToken: 't', batchMaxWaitMs: 100 }, (e) => {
+    logs.push(e);
+    if (e.msg === 'listening') onListening?.(e.url as string);
+  });
 
 async function proveOneBatch(svc: RunningService, epoch: number): Promise<void> {
   await new OrgClient(org.secretKey, svc.url, svc.aggregator.did).submit([{ agent: agentDid, epoch, kept: 40, broken: 0, violations: 0 }]);
@@ -87,12 +90,45 @@ describe('local keys', () => {
   let svc: RunningService;
   const logs: Array<Record<string, unknown>> = [];
 
+  // What /v1/health and /v1/ready answer while the first start makes the keys.
+  const probes: Array<{ path: string; status: number; body: any }> = [];
+  let probing: Promise<void> | undefined;
+
   beforeAll(async () => {
-    svc = await start('local', {}, logs);
+    svc = await start('local', {}, logs, (url) => {
+      probing = (async () => {
+        while (!logs.some((l) => l.msg === 'ready')) {
+          for (const path of ['/v1/health', '/v1/ready']) {
+            const r = await fetch(url + path);
+            probes.push({ path, status: r.status, body: await r.json() });
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+    });
+    await probing;
     await registerOrgs(svc.url, 't', [org]);
     await proveOneBatch(svc, 1);
   }, 240_000);
   afterAll(async () => svc?.close());
+
+  it('first start listens at once: health answers, readiness says 503 starting with the key-building progress, then ready', async () => {
+    const starting = probes.filter((p) => p.path === '/v1/ready' && p.status === 503);
+    // Key building takes seconds: many probes were answered before the service was ready.
+    expect(starting.length).toBeGreaterThan(4);
+    for (const p of starting) expect(p.body).toMatchObject({ status: 'starting', config: 'test', progress: { step: expect.any(String), percent: expect.any(Number) } });
+    expect(starting.map((p) => p.body.progress.step).join('\n')).toMatch(/key/);
+    // The percentage is that of the step named (each circuit's phases in turn): it only grows within a step.
+    for (const [i, p] of starting.entries()) {
+      const before = starting[i - 1];
+      if (before && before.body.progress.step === p.body.progress.step) expect(p.body.progress.percent).toBeGreaterThanOrEqual(before.body.progress.percent);
+    }
+    expect(probes.filter((p) => p.path === '/v1/health').every((p) => p.status === 200)).toBe(true);
+    expect(probes.find((p) => p.path === '/v1/health')!.body).toMatchObject({ status: 'ok', phase: expect.not.stringMatching(/^ready$/) });
+    // Once ready, readiness says so with the key mode and every component.
+    const ready = await (await fetch(svc.url + '/v1/ready')).json();
+    expect(ready).toMatchObject({ status: 'ready', phase: 'ready', keyMode: 'local', components: { keys: { ok: true }, store: { ok: true }, sequencer: { ok: true } } });
+  });
 
   it('first start makes local keys and names them everywhere: logs, /v1/keys (signed), checkpoints, presentations', async () => {
     expect(logs.some((l) => l.msg === 'making local keys (OS randomness; first start or replacing development keys)')).toBe(true);
