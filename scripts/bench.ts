@@ -23,6 +23,9 @@
  *              `snarkjs zkey contribute`, and the aggregator's check of it
  *   service    ingestion, submission latency while proving, presentation latency (opt-in:
  *              `--only service`; see scripts/bench-service.ts)
+ *   soak       100 connections from 100 addresses for `--seconds` (60), submissions and
+ *              presentations mixed while batches prove, under the default limits, against one
+ *              connection alone (opt-in: `--only soak`; see scripts/bench-soak.ts)
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -394,6 +397,7 @@ async function main(): Promise<void> {
   if (only.has('verifier')) await benchVerifier();
   if (only.has('keys')) await benchKeys();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
+  if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);
 }
 
 await main();

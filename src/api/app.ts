@@ -56,8 +56,9 @@ export function createApp(service: ServiceHandle, opts: ApiOptions): express.Exp
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.slice(0, 200) }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
-      // A readiness probe answering 503 reports a state (logged by the service), not a failure.
-      customLogLevel: (req, res, err) => (req.url?.startsWith('/v1/ready') ? 'debug' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      // A readiness probe answering 503 reports a state (logged by the service), not a failure;
+      // any other 503 is backpressure (a warning), not a fault.
+      customLogLevel: (req, res, err) => (req.url?.startsWith('/v1/ready') ? 'debug' : res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
       customSuccessMessage: () => 'request',
       customErrorMessage: () => 'request failed',
     }),

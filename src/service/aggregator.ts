@@ -1010,7 +1010,16 @@ export class Aggregator {
 
   /** The genesis root of the state (audit starts from it). */
   genesisRoot(): string {
-    return genesisRoot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }).toString();
+    // Hundreds of Poseidon hashes: once, not per /v1/health.
+    this.genesis ??= genesisRoot({ agentDepth: this.config.agentDepth, orgDepth: this.config.orgDepth }).toString();
+    return this.genesis;
+  }
+  private genesis?: string;
+
+  /** The key set the next checkpoint is proven under: its mode and hash (cheap, for health and readiness). */
+  currentKeys(): { mode: KeyMode; keySetHash: string } {
+    const set = this.keys.at(this.sequence + 1)!;
+    return { mode: set.descriptor.mode, keySetHash: set.hash };
   }
 
   /** Every key set of this deployment with the checkpoint it takes effect from, oldest first. */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger as Pino } from 'pino';
 import { createApp } from '../api/app.ts';
@@ -117,7 +118,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
     progress: () => ({ step, percent }),
     health() {
       const a = handle.aggregator;
-      const keys = a?.keyDocument();
+      const keys = a?.currentKeys();
       return {
         status: 'ok',
         phase,
@@ -131,7 +132,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
       if (!a) {
         return { status: 'starting', config: config.circuits, phase, progress: { step: failure ? `failed: ${failure}` : step, percent }, components: { keys: { ok: false, detail: step } } };
       }
-      const keys = a.keyDocument();
+      const keys = a.currentKeys();
       const lag = a.oldestPendingS();
       const components: Readiness['components'] = {
         keys: { ok: true, detail: `${keys.mode} key set ${keys.keySetHash.slice(0, 16)}` },
@@ -173,8 +174,10 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   server.keepAliveTimeout = 65_000;
   // Requests node's HTTP parser refuses before express sees them (headers over 16 KiB, a
   // malformed request line, a request too slow): answered in problem+json like every refusal.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: { headersSent?: boolean } }) => {
+    logEntry({ level: 'info', msg: 'client error', code: err.code, error: err.message });
+    // As node's own handler: never write into a response already under way.
+    if (!socket.writable || err.code === 'ECONNRESET' || socket._httpMessage?.headersSent) return void socket.destroy();
     const [code, detail]: [ErrorCode, string] =
       err.code === 'HPE_HEADER_OVERFLOW' ? ['headers_too_large', 'the request line and headers exceed 16 KiB']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['request_timeout', 'the request was not received in time']

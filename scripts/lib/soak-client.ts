@@ -1,0 +1,86 @@
+/**
+ * The soak load generator (scripts/bench-soak.ts), in its own process so that its work does
+ * not share the server's event loop. From a plan file it opens one keep-alive connection per
+ * client, each with its own address (X-Forwarded-For, the service trusting the loopback
+ * proxy), for a given time:
+ *   - submitters post their pre-built signed submissions in order (each owns its
+ *     (agent, organisation) pairs, so epochs only grow in log order);
+ *   - presenters ask a challenge and then a threshold presentation for their agent, signing
+ *     the request here (a fresh context each time: every one is proven).
+ * Prints {"byRoute": {route: {statuses, latencies}}} on stdout.
+ *
+ *   node --import tsx scripts/lib/soak-client.ts <plan.json>
+ */
+import { readFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { buildThresholdRequest } from '../../src/client/submission.ts';
+
+export interface SoakPlan {
+  url: string;
+  seconds: number;
+  submitters: Array<{ address: string; bodies: string[] }>;
+  presenters: Array<{ address: string; secretKeyHex: string; did: string }>;
+}
+
+export interface SoakReport {
+  byRoute: Record<string, { statuses: Record<string, number>; latencies: number[] }>;
+  /** Submitters that sent every submission they had before the end. */
+  exhausted: number;
+}
+
+const plan = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SoakPlan;
+const agent = new Agent({ keepAlive: true, maxSockets: plan.submitters.length + plan.presenters.length });
+const report: SoakReport = { byRoute: {}, exhausted: 0 };
+const end = performance.now() + plan.seconds * 1000;
+
+function post(path: string, body: string, address: string): Promise<{ status: number; text: string; retryAfterS: number }> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, plan.url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': address } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        const r = (report.byRoute[path] ??= { statuses: {}, latencies: [] });
+        // A refusal is counted by status and problem code.
+        const key = res.statusCode! >= 400 ? `${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? '?'}` : String(res.statusCode);
+        r.statuses[key] = (r.statuses[key] ?? 0) + 1;
+        r.latencies.push(performance.now() - t);
+        resolve({ status: res.statusCode!, text, retryAfterS: Number(res.headers['retry-after'] ?? 1) || 1 });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+await Promise.all([
+  ...plan.submitters.map(async (s) => {
+    for (const body of s.bodies) {
+      if (performance.now() >= end) return;
+      const { status, retryAfterS } = await post('/v1/records', body, s.address);
+      // A refusal that says when to come back: the client waits that long (at most 5 s).
+      if (status === 429 || status === 503) await pause(1000 * Math.min(5, retryAfterS));
+    }
+    report.exhausted++;
+  }),
+  ...plan.presenters.map(async (p, i) => {
+    const secretKey = Uint8Array.from(Buffer.from(p.secretKeyHex, 'hex'));
+    for (let k = 0; performance.now() < end; k++) {
+      const ch = await post('/v1/agents/challenge', JSON.stringify({ agent: p.did }), p.address);
+      if (ch.status !== 201) {
+        await pause(1000);
+        continue;
+      }
+      const context = { nonce: `soak-${i}-${k}`, audience: 'https://soak.example', expiry: Math.floor(Date.now() / 1000) + 600 };
+      const body = JSON.stringify(buildThresholdRequest(secretKey, (JSON.parse(ch.text) as { challenge: string }).challenge, { minScore: 0, context }));
+      const { status, retryAfterS } = await post('/v1/proofs/threshold', body, p.address);
+      if (status === 429 || status === 503) await pause(1000 * Math.min(5, retryAfterS));
+    }
+  }),
+]);
+agent.destroy();
+process.stdout.write(JSON.stringify(report));
