@@ -97,7 +97,13 @@ export async function benchSoak(configName: string, seconds: number, line: (s: s
     const baseFile = join(dir, 'baseline.json');
     await writeFile(baseFile, JSON.stringify(baselinePlan));
     const baseline = await runSoak(baseFile);
-    const submitters = Array.from({ length: SUBMITTERS }, (_, j) => ({ address: `198.18.0.${j + 1}`, bodies: bodiesFor(j, SUBMITTERS + 1, perSubmitter) }));
+    // Built a submitter at a time, letting the event loop turn in between: a minute of
+    // blocking would let keep-alive timers on both sides expire together.
+    const submitters: SoakPlan['submitters'] = [];
+    for (let j = 0; j < SUBMITTERS; j++) {
+      submitters.push({ address: `198.18.0.${j + 1}`, bodies: bodiesFor(j, SUBMITTERS + 1, perSubmitter) });
+      await new Promise((r) => setImmediate(r));
+    }
     const before = { batches: svc.aggregator.latestCheckpoint()?.body.sequence ?? 0, size: (await (await fetch(`${svc.url}/v1/log/head`)).json() as { body: { size: number } }).body.size };
     const plan: SoakPlan = { url: svc.url, seconds, submitters, presenters };
     const file = join(dir, 'soak.json');
@@ -125,8 +131,9 @@ export async function benchSoak(configName: string, seconds: number, line: (s: s
     line('route | status | answers | p50 ms | p99 ms');
     const unexpected: string[] = [];
     for (const [route, r] of Object.entries(report.byRoute)) {
-      for (const [status, n] of Object.entries(r.statuses)) {
-        line(`${route} | ${status} | ${n} | | `);
+      for (const [status, xs] of Object.entries(r.statuses)) {
+        const n = xs.length;
+        line(`${route} | ${status} | ${n} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)}`);
         if (!EXPECTED[route]?.includes(status)) unexpected.push(`${route} ${status} x${n}`);
       }
       line(`${route} | all | ${r.latencies.length} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)}`);
@@ -140,6 +147,9 @@ export async function benchSoak(configName: string, seconds: number, line: (s: s
     line(`during the soak: ${after.size - before.size} records accepted, ${after.batches - before.batches} batches proven; server RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     line(`logged: ${logged.size ? JSON.stringify(Object.fromEntries(logged)) : 'no warning, no error'}`);
     line(unexpected.length ? `UNEXPECTED answers: ${unexpected.join(', ')}` : 'unexpected answers: none (only 2xx, 429 and 503)');
+  } catch (e) {
+    line(`soak failed: ${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}; logged: ${JSON.stringify(Object.fromEntries(logged))}`);
+    throw e;
   } finally {
     await svc.close();
     await rm(dir, { recursive: true, force: true });

@@ -23,7 +23,8 @@ export interface SoakPlan {
 }
 
 export interface SoakReport {
-  byRoute: Record<string, { statuses: Record<string, number>; latencies: number[] }>;
+  /** Per route: the latencies (ms) of its answers by status (and problem code for refusals). */
+  byRoute: Record<string, { statuses: Record<string, number[]>; latencies: number[] }>;
   /** Submitters that sent every submission they had before the end. */
   exhausted: number;
 }
@@ -44,8 +45,9 @@ function post(path: string, body: string, address: string): Promise<{ status: nu
         const r = (report.byRoute[path] ??= { statuses: {}, latencies: [] });
         // A refusal is counted by status and problem code.
         const key = res.statusCode! >= 400 ? `${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? '?'}` : String(res.statusCode);
-        r.statuses[key] = (r.statuses[key] ?? 0) + 1;
-        r.latencies.push(performance.now() - t);
+        const ms = performance.now() - t;
+        (r.statuses[key] ??= []).push(ms);
+        r.latencies.push(ms);
         resolve({ status: res.statusCode!, text, retryAfterS: Number(res.headers['retry-after'] ?? 1) || 1 });
       });
       res.on('error', reject);
