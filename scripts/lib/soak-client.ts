@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildThresholdRequest } from '../../src/client/submission.ts';
 
 export interface SoakPlan {
@@ -27,12 +28,18 @@ export interface SoakReport {
   byRoute: Record<string, { statuses: Record<string, number[]>; latencies: number[] }>;
   /** Submitters that sent every submission they had before the end. */
   exhausted: number;
+  /** This process's CPU time (user and system) and event-loop delay while it ran the plan. */
+  cpuMs: number;
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 const plan = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SoakPlan;
 const agent = new Agent({ keepAlive: true, maxSockets: plan.submitters.length + plan.presenters.length });
-const report: SoakReport = { byRoute: {}, exhausted: 0 };
+const report: SoakReport = { byRoute: {}, exhausted: 0, cpuMs: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 } };
 const end = performance.now() + plan.seconds * 1000;
+const cpu0 = process.cpuUsage();
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 
 function post(path: string, body: string, address: string): Promise<{ status: number; text: string; retryAfterS: number }> {
   const t = performance.now();
@@ -84,5 +91,9 @@ await Promise.all([
     }
   }),
 ]);
+loop.disable();
+const cpu = process.cpuUsage(cpu0);
+report.cpuMs = (cpu.user + cpu.system) / 1000;
+report.loopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
 agent.destroy();
 process.stdout.write(JSON.stringify(report));

@@ -7,6 +7,7 @@
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +35,17 @@ const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
  */
 /** The niceness of prover processes (0 is the default, 19 the lowest priority). */
 export const PROVER_NICENESS = 10;
+
+/**
+ * util-linux's chrt, which starts the prover under SCHED_IDLE where it exists (Linux). A
+ * thread that serves requests then preempts a prover the moment it wakes, on any core; at
+ * niceness 10 alone, the kernel's fair scheduler still let a waking request wait behind
+ * provers holding both cores (soak submission p99 286 to 320 ms on 2 cores, against the
+ * figures of docs/api.md under SCHED_IDLE; npm run bench -- --only soak). SCHED_IDLE is
+ * chosen at exec, so every thread the prover ever starts inherits it; lowering one's own
+ * priority needs no privilege. `ZKTRUST_PROVER_SCHED=normal` keeps the niceness alone.
+ */
+const IDLE_LAUNCHER = process.platform === 'linux' && process.env.ZKTRUST_PROVER_SCHED !== 'normal' ? ['/usr/bin/chrt', '/bin/chrt'].find((p) => existsSync(p)) : undefined;
 
 export class ProverProcess {
   private readonly child: ChildProcess;
@@ -84,12 +96,14 @@ export class ProverProcess {
 
   /** Starts a process that loads `circuits` (wasm and zkey into memory) and waits until it is ready. */
   static async start(circuits: readonly CircuitFiles[]): Promise<ProverProcess> {
+    // TypeScript sources run through tsx; a compiled build would not need it.
+    // tsx is resolved from this package, not from the working directory, so the service
+    // runs wherever it is started.
+    const nodeArgs = SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [];
     const child = fork(SELF, [JSON.stringify(circuits)], {
       serialization: 'advanced',
-      // TypeScript sources run through tsx; a compiled build would not need it.
-      // tsx is resolved from this package, not from the working directory, so the service
-      // runs wherever it is started.
-      execArgv: SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [],
+      // chrt execs node in place: the child's pid, IPC channel and environment are node's.
+      ...(IDLE_LAUNCHER ? { execPath: IDLE_LAUNCHER, execArgv: ['--idle', '0', process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     // Proving is throughput work and answering requests latency work: the provers run at a

@@ -2,6 +2,7 @@
  * The prover worker: proofs made off the main thread verify, failures come back as errors,
  * and the main thread keeps running while a proof is computed.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProverProcess } from '../../src/prover/prover-process.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
@@ -40,5 +41,17 @@ describe('ProverProcess', () => {
     await expect(worker.prove('cube', { x: 1n })).rejects.toThrow(/unknown circuit/);
     const ok = await worker.prove('square', { x: 2n, y: 0n, tag: 1n });
     expect(ok.named.z).toBe(4n);
+  });
+
+  // Linux's scheduling policy of a thread: field 41 of /proc/<pid>/task/<tid>/stat (5: SCHED_IDLE).
+  const policyOf = (pid: number, tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[38]);
+  it.runIf(process.platform === 'linux' && existsSync('/usr/bin/chrt'))('runs every thread of the prover under SCHED_IDLE, including the threads a proof starts', async () => {
+    await worker.prove('square', { x: 6n, y: 1n, tag: 1n });
+    const pid = worker.pid!;
+    const tids = readdirSync(`/proc/${pid}/task`);
+    expect(tids.length).toBeGreaterThan(4);
+    expect(tids.map((t) => policyOf(pid, t))).toEqual(tids.map(() => 5));
+    // And this process (the server's) keeps the normal policy.
+    expect(policyOf(process.pid, String(process.pid))).toBe(0);
   });
 });
