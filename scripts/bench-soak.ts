@@ -154,12 +154,19 @@ export async function benchSoak(configName: string, seconds: number, line: (s: s
     const within = (le: string) => (c1.get(le) ?? 0) - (c0.get(le) ?? 0);
     const total = within('+Inf');
     if (total > 0) line(`the server's own timing of the ${total} accepted submissions: ${['0.025', '0.05', '0.1', '0.25'].map((le) => `${((100 * within(le)) / total).toFixed(1)}% within ${1000 * Number(le)} ms`).join(', ')}`);
+    // Synced group writes of the log (group commit), from the server's histogram.
+    const writes = (m: string) => new Map([...m.matchAll(/^zktrust_log_write_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map(([, le, n]) => [le!, Number(n)]));
+    const [w0, w1] = [writes(metrics0), writes(metrics1)];
+    const wrote = (le: string) => (w1.get(le) ?? 0) - (w0.get(le) ?? 0);
+    const nWrites = wrote('+Inf');
+    if (nWrites > 0) line(`synced log writes during the soak: ${nWrites} (${(total / nWrites).toFixed(1)} accepted submissions each), ${['0.005', '0.025', '0.05', '0.1'].map((le) => `${((100 * wrote(le)) / nWrites).toFixed(1)}% within ${1000 * Number(le)} ms`).join(', ')}`);
     line(`the load generator's process: ${(report.cpuMs / 1000).toFixed(1)} s of CPU in ${seconds} s, its event loop's delay p50 ${report.loopDelayMs.p50.toFixed(1)} ms, p99 ${report.loopDelayMs.p99.toFixed(1)} ms, max ${report.loopDelayMs.max.toFixed(1)} ms`);
     line(`the server's event loop during the soak: delay p50 ${(loop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
     if (report.exhausted) line(`${report.exhausted} submitters sent all their ${perSubmitter} submissions before the end`);
     line(`/v1/health during the soak: ${health.length} probes, p50 ${pct(health, 50).toFixed(1)} ms, p99 ${pct(health, 99).toFixed(1)} ms, max ${Math.max(...health).toFixed(1)} ms`);
     line(`during the soak: ${after.size - before.size} records accepted, ${after.batches - before.batches} batches proven; server RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     line(`logged: ${logged.size ? JSON.stringify(Object.fromEntries(logged)) : 'no warning, no error'}`);
+    for (const [key, detail] of Object.entries(report.details)) line(`${key}, for instance: ${detail}`);
     line(unexpected.length ? `UNEXPECTED answers: ${unexpected.join(', ')}` : 'unexpected answers: none (only 2xx, 429 and 503)');
   } catch (e) {
     line(`soak failed: ${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}; logged: ${JSON.stringify(Object.fromEntries(logged))}`);

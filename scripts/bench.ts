@@ -17,6 +17,10 @@
  *              development keys under build/legacy/ on first use) in the same run
  *   setup      development key setup against the stock snarkjs ceremony path, same circuit
  *   verifier   Groth16 verification one by one against random-linear-combination batches
+ *   state      witness generation: records applied to the agent state of the configuration's
+ *              shape (new agents, then known ones), its Poseidon native against the BigInt
+ *              reference in the same run; then the state's memory, snapshot size, restart
+ *              and working-copy times at `--agents` agents (20,000)
  *   keys       (opt-in: `--only keys`) a local key set as a service makes it on first start,
  *              against development keys of the same circuits (which add snarkjs's beacon);
  *              one phase-2 contribution to the BatchUpdate key (src/keys/phase2.ts) against
@@ -52,7 +56,7 @@ import { ensureLegacyV1Batch } from './lib/legacy.ts';
 import { slotCosts, updateSlotParts } from './lib/slot-costs.ts';
 import { V1AgentState, V1_BATCH_PUBLIC_SIGNALS, buildV1Batch } from './legacy/v1-state.ts';
 import { devSetup } from './lib/dev-zkey.ts';
-import { poseidon } from '../src/crypto/poseidon.ts';
+import { poseidon, setPoseidonBackend } from '../src/crypto/poseidon.ts';
 import { loadNativePoseidon, writeField } from '../src/service/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
 import { CIRCUIT_NAMES, configuration, readCircuitsFile } from './lib/build-circuits.ts';
@@ -64,7 +68,7 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
 const configName = opt('config', 'test');
-const only = new Set(opt('only', 'poseidon,circuits,prove,setup,verifier').split(','));
+const only = new Set(opt('only', 'poseidon,circuits,prove,setup,verifier,state').split(','));
 const runs = Number(opt('runs', configName === 'production' ? '5' : '9'));
 
 /** Median of numbers. */
@@ -388,6 +392,99 @@ async function benchVerifier(): Promise<void> {
   line(`cached, p50 | ${median(cached).toFixed(4)}`);
 }
 
+/**
+ * Witness generation: the sequencer applies each record to the agent state, hashing the
+ * agent's leaf, its path in the agent tree and its organisation set. Records/s of new agents
+ * (inserts, also re-linking the low leaf) and of known ones (updates), on the TypeScript
+ * Poseidon and on the native addon the aggregator installs.
+ */
+async function benchState(): Promise<void> {
+  const { config } = configuration(configName);
+  const shape = { agentDepth: config.agentDepth, orgDepth: config.orgDepth };
+  const native = await loadNativePoseidon();
+  const N = 400;
+  const measure = (): { inserts: number; updates: number } => {
+    const state = new AgentState(shape);
+    const rec = (i: number, epoch: bigint) => ({ record: { agent: BigInt(i + 1) * 0x9e3779b97f4a7c15n, org: 5n, epoch, kept: 3n, broken: 1n, violations: 0n, scope: 0n, salt: 9n }, orgIndex: i % 16 });
+    let t = performance.now();
+    for (let i = 0; i < N; i++) state.apply(rec(i, 1n));
+    const inserts = N / ((performance.now() - t) / 1000);
+    t = performance.now();
+    for (let i = 0; i < N; i++) state.apply(rec(i, 2n));
+    return { inserts, updates: N / ((performance.now() - t) / 1000) };
+  };
+  line(`\n## Witness generation (${configName}: agent tree depth ${shape.agentDepth}, organisation sets depth ${shape.orgDepth}), ${N} new agents then ${N} updates`);
+  line('Poseidon | new agents/s | known agents/s');
+  setPoseidonBackend(undefined);
+  const ts = measure();
+  line(`TypeScript BigInt (baseline) | ${ts.inserts.toFixed(0)} | ${ts.updates.toFixed(0)}`);
+  if (!native) return line('native addon unavailable');
+  setPoseidonBackend((xs) => native.hash(xs));
+  const nat = measure();
+  setPoseidonBackend(undefined);
+  line(`native (${native.arithmetic}) | ${nat.inserts.toFixed(0)} | ${nat.updates.toFixed(0)}`);
+  line(`ratio native / TypeScript: new ${(nat.inserts / ts.inserts).toFixed(2)}, known ${(nat.updates / ts.updates).toFixed(2)}`);
+  await benchStateSize(shape, native);
+}
+
+/**
+ * The state's size at `--agents` agents (default 20,000), each with records from three
+ * organisations, built by the sequencer's own code path (native Poseidon): memory, snapshot
+ * size, snapshot encoding, restart from the snapshot and the working copy the sequencer
+ * clones, per agent, with the linear extrapolation to a full production tree (2^20 agents)
+ * marked as such.
+ */
+async function benchStateSize(shape: { agentDepth: number; orgDepth: number }, native: NonNullable<Awaited<ReturnType<typeof loadNativePoseidon>>>): Promise<void> {
+  const agents = Math.min(Number(opt('agents', '20000')), 4 ** shape.agentDepth - 1);
+  const ORGS_PER_AGENT = 3;
+  setPoseidonBackend((xs) => native.hash(xs));
+  const heap = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage();
+  };
+  const m0 = heap();
+  const state = new AgentState(shape);
+  const t0 = performance.now();
+  for (let i = 0; i < agents; i++) {
+    for (let o = 0; o < ORGS_PER_AGENT; o++) {
+      state.apply({ record: { agent: BigInt(i + 1) * 0x9e3779b97f4a7c15n, org: 5n, epoch: 1n, kept: 3n, broken: 1n, violations: 0n, scope: 0n, salt: 9n }, orgIndex: (i + 5 * o) % 4 ** shape.orgDepth });
+    }
+  }
+  const buildS = (performance.now() - t0) / 1000;
+  const m1 = heap();
+  let t = performance.now();
+  const snap = state.toSnapshot();
+  const encodeMs = performance.now() - t;
+  t = performance.now();
+  const restored = AgentState.fromSnapshot(shape, snap);
+  const restoreMs = performance.now() - t;
+  if (restored.root !== state.root) throw new Error('the restored state has another root');
+  t = performance.now();
+  const copy = state.clone();
+  const cloneMs = performance.now() - t;
+  const m2 = heap();
+  setPoseidonBackend(undefined);
+  const perAgent = (bytes: number) => bytes / agents;
+  const full = 2 ** 20;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  line(`\n## The state at ${agents.toLocaleString('en')} agents, ${ORGS_PER_AGENT} organisations each (${configName} shape)${(globalThis as { gc?: unknown }).gc ? '' : '; without --expose-gc the memory figures include garbage'}`);
+  line(`built in ${buildS.toFixed(1)} s (${((agents * ORGS_PER_AGENT) / buildS).toFixed(0)} records/s, native Poseidon)`);
+  line('measure | at this size | per agent | a full tree (2^20), extrapolated');
+  const row = (name: string, v: number, fmt: (x: number) => string, each: (x: number) => string) => line(`${name} | ${fmt(v)} | ${each(perAgent(v))} | ${fmt((v * full) / agents)}`);
+  const bytes = (x: number) => `${x.toFixed(0)} B`;
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  const us = (x: number) => `${(1000 * x).toFixed(1)} us`;
+  row('heap of one state (V8 heap used)', m1.heapUsed - m0.heapUsed, mib, bytes);
+  row('RSS of one state', m1.rss - m0.rss, mib, bytes);
+  row('snapshot', snap.length, mib, bytes);
+  row('snapshot encoding', encodeMs, ms, us);
+  row('restart from the snapshot (decode, no hashing)', restoreMs, ms, us);
+  row('working copy (clone)', cloneMs, ms, us);
+  row('heap of the restored state and the copy', m2.heapUsed - m1.heapUsed, mib, bytes);
+  // Kept alive until measured.
+  if (copy.root !== restored.root) throw new Error('the copy has another root');
+}
+
 async function main(): Promise<void> {
   line(`# zktrust bench (${new Date().toISOString()}, node ${process.version}, config ${configName})`);
   if (only.has('poseidon')) await benchPoseidon();
@@ -395,6 +492,7 @@ async function main(): Promise<void> {
   if (only.has('prove')) await benchProve();
   if (only.has('setup')) await benchSetup();
   if (only.has('verifier')) await benchVerifier();
+  if (only.has('state')) await benchState();
   if (only.has('keys')) await benchKeys();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
   if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);

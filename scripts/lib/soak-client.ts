@@ -26,6 +26,8 @@ export interface SoakPlan {
 export interface SoakReport {
   /** Per route: the latencies (ms) of its answers by status (and problem code for refusals). */
   byRoute: Record<string, { statuses: Record<string, number[]>; latencies: number[] }>;
+  /** Per refusal (status and code), the detail of its first answer. */
+  details: Record<string, string>;
   /** Submitters that sent every submission they had before the end. */
   exhausted: number;
   /** This process's CPU time (user and system) and event-loop delay while it ran the plan. */
@@ -35,7 +37,7 @@ export interface SoakReport {
 
 const plan = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SoakPlan;
 const agent = new Agent({ keepAlive: true, maxSockets: plan.submitters.length + plan.presenters.length });
-const report: SoakReport = { byRoute: {}, exhausted: 0, cpuMs: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 } };
+const report: SoakReport = { byRoute: {}, details: {}, exhausted: 0, cpuMs: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 } };
 const end = performance.now() + plan.seconds * 1000;
 const cpu0 = process.cpuUsage();
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -53,6 +55,7 @@ function post(path: string, body: string, address: string): Promise<{ status: nu
         // A refusal is counted by status and problem code.
         const key = res.statusCode! >= 400 ? `${res.statusCode} ${/"code":"(\w+)"/.exec(text)?.[1] ?? '?'}` : String(res.statusCode);
         const ms = performance.now() - t;
+        if (res.statusCode! >= 400) report.details[key] ??= /"detail":"([^"]*)"/.exec(text)?.[1] ?? '';
         (r.statuses[key] ??= []).push(ms);
         r.latencies.push(ms);
         resolve({ status: res.statusCode!, text, retryAfterS: Number(res.headers['retry-after'] ?? 1) || 1 });

@@ -113,11 +113,18 @@ export class NativePoseidon {
     return records.map((_, k) => readField(out, 32 * k));
   }
 
+  // One input buffer per width and one output, reused: hash is called per tree node.
+  private readonly scratch = new Map<number, Buffer>();
+  private readonly out = Buffer.alloc(32);
+
   /** Poseidon of one input (as src/crypto/poseidon.ts's poseidon). */
   hash(inputs: readonly bigint[]): bigint {
-    const buf = new Uint8Array(32 * inputs.length);
-    inputs.forEach((x, i) => writeField(buf, 32 * i, x));
-    return readField(this.hashMany(inputs.length, buf), 0);
+    const n = inputs.length;
+    let buf = this.scratch.get(n);
+    if (!buf) this.scratch.set(n, (buf = Buffer.alloc(32 * n)));
+    for (let i = 0; i < n; i++) writeField(buf, 32 * i, inputs[i]!);
+    this.addon.hashMany(n, buf, this.out);
+    return BigInt('0x' + this.out.toString('hex'));
   }
 }
 

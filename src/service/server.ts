@@ -230,7 +230,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   percent = 100;
   const keys = aggregator.keyDocument();
   logEntry({
-    level: keys.mode === 'dev' ? 'warn' : 'info', msg: 'ready', url, aggregator: aggregator.did, circuits: config.circuits, commitmentCheck: aggregator.commitmentEngine,
+    level: keys.mode === 'dev' ? 'warn' : 'info', msg: 'ready', url, aggregator: aggregator.did, circuits: config.circuits, commitmentCheck: aggregator.commitmentEngine, stateHashing: aggregator.stateHashing,
     keyMode: keys.mode, keySetHash: keys.keySetHash, forgeableBy: keys.forgeableBy, startupS: Math.round((Date.now() - started) / 100) / 10,
   });
   let closing: Promise<void> | undefined;

@@ -28,6 +28,7 @@ export class Telemetry {
   readonly httpRequests = new Counter({ name: 'zktrust_http_requests_total', help: 'HTTP requests by method, route and status.', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
   readonly httpDuration = new Histogram({ name: 'zktrust_http_request_duration_seconds', help: 'HTTP request durations.', labelNames: ['method', 'route', 'status'], buckets: TIMES, registers: [this.registry] });
   readonly recordsAccepted = new Counter({ name: 'zktrust_records_accepted_total', help: 'Records appended to the log.', registers: [this.registry] });
+  readonly logWriteDuration = new Histogram({ name: 'zktrust_log_write_duration_seconds', help: 'Synced log writes (one per group commit): time to durable.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry] });
   readonly logWrites = new Counter({ name: 'zktrust_log_writes_total', help: 'Synced log writes (one per group of submissions appended together).', registers: [this.registry] });
   readonly submissionsRejected = new Counter({ name: 'zktrust_submissions_rejected_total', help: 'Submissions refused, by error code.', labelNames: ['code'], registers: [this.registry] });
   readonly batchFailures = new Counter({ name: 'zktrust_batch_failures_total', help: 'Batch proofs that failed and were retried (a prover that died, say).', registers: [this.registry] });

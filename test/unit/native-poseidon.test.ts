@@ -9,7 +9,8 @@ import vectors from '../vectors/crypto.json' with { type: 'json' };
 import { canonicalJson } from '../../src/crypto/canonical.ts';
 import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitment.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
-import { poseidon } from '../../src/crypto/poseidon.ts';
+import { poseidon, setPoseidonBackend } from '../../src/crypto/poseidon.ts';
+import { AgentState } from '../../src/state/agent-state.ts';
 import { POSEIDON_CONSTANTS } from '../../src/crypto/poseidon-constants.ts';
 import { leafHash } from '../../src/log/merkle-log.ts';
 import { CommitmentChecker, type CheckedRecord } from '../../src/service/commitment-check.ts';
@@ -183,5 +184,55 @@ describe('log leaves', () => {
         return Buffer.from(entryLeaf(e)).equals(Buffer.from(leafHash(new TextEncoder().encode(canonicalJson(e)))));
       }),
     );
+  });
+});
+
+describe("the state's trees on the native backend", () => {
+  afterAll(() => setPoseidonBackend(undefined));
+
+  // A random history of records: new agents and known ones, several organisations, growing epochs.
+  const history = fc.array(fc.record({ agent: fc.integer({ min: 1, max: 40 }), orgIndex: fc.integer({ min: 0, max: 15 }), kept: fc.integer({ min: 0, max: 30 }), broken: fc.integer({ min: 0, max: 5 }), violations: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 25 });
+  const run = (steps: Array<{ agent: number; orgIndex: number; kept: number; broken: number; violations: number }>) => {
+    const state = new AgentState({ agentDepth: 4, orgDepth: 2 });
+    const epochs = new Map<string, bigint>();
+    const out: unknown[] = [];
+    for (const s of steps) {
+      const key = `${s.agent}/${s.orgIndex}`;
+      const epoch = (epochs.get(key) ?? 0n) + 1n;
+      epochs.set(key, epoch);
+      const agent = BigInt(s.agent) * 1_000_003n;
+      out.push(state.apply({ record: { agent, org: 7n, epoch, kept: BigInt(s.kept), broken: BigInt(s.broken), violations: BigInt(s.violations), scope: 0n, salt: 3n }, orgIndex: s.orgIndex }));
+      out.push(state.root);
+    }
+    return out;
+  };
+
+  it('gives the same witnesses and roots as the TypeScript Poseidon, and refuses the same inputs', () => {
+    fc.assert(
+      fc.property(history, (steps) => {
+        setPoseidonBackend(undefined);
+        const reference = run(steps);
+        let calls = 0;
+        setPoseidonBackend((xs) => (calls++, native.hash(xs)));
+        const onNative = run(steps);
+        setPoseidonBackend(undefined);
+        expect(calls).toBeGreaterThan(0);
+        expect(onNative).toEqual(reference);
+      }),
+      { numRuns: 15 },
+    );
+    setPoseidonBackend((xs) => native.hash(xs));
+    expect(() => poseidon([FIELD_MODULUS])).toThrow(RangeError);
+    expect(() => poseidon([])).toThrow(RangeError);
+    expect(() => poseidon(new Array(17).fill(1n))).toThrow(RangeError);
+    const v2 = vectors.poseidon.find((v) => v.inputs.length === 2)!;
+    expect(poseidon(v2.inputs.map(BigInt))).toBe(BigInt(v2.out));
+  });
+
+  it('a wrong backend shows at once: the root differs', () => {
+    const honest = new AgentState({ agentDepth: 4, orgDepth: 2 }).root;
+    setPoseidonBackend((xs) => (native.hash(xs) + 1n) % FIELD_MODULUS);
+    expect(new AgentState({ agentDepth: 4, orgDepth: 2 }).root).not.toBe(honest);
+    setPoseidonBackend(undefined);
   });
 });
