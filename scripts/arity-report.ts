@@ -6,7 +6,7 @@
  */
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileCircuit, PROJECT_ROOT } from './lib/circom.ts';
+import { compileCircuit, PROJECT_ROOT } from '../src/build/circom.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
 import { readFileSync } from 'node:fs';
 

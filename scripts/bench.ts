@@ -51,16 +51,16 @@ import { BUNDLED_KEYS } from '../src/verifier/keys.ts';
 import { signingBytes } from '../src/crypto/canonical.ts';
 import { generateKeyPair, sign } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey, identityField } from '../src/crypto/identity.ts';
-import { compileCircuit } from './lib/circom.ts';
+import { compileCircuit } from '../src/build/circom.ts';
 import { ensureLegacyV1Batch } from './lib/legacy.ts';
 import { slotCosts, updateSlotParts } from './lib/slot-costs.ts';
 import { V1AgentState, V1_BATCH_PUBLIC_SIGNALS, buildV1Batch } from './legacy/v1-state.ts';
-import { devSetup } from './lib/dev-zkey.ts';
+import { devSetup } from '../src/build/dev-zkey.ts';
 import { poseidon, setPoseidonBackend } from '../src/crypto/poseidon.ts';
 import { loadNativePoseidon, writeField } from '../src/service/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
-import { CIRCUIT_NAMES, configuration, readCircuitsFile } from './lib/build-circuits.ts';
-import { PROJECT_ROOT } from './lib/circom.ts';
+import { CIRCUIT_NAMES, configuration, readCircuitsFile } from '../src/build/build-circuits.ts';
+import { PROJECT_ROOT } from '../src/build/circom.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -283,7 +283,7 @@ async function benchSetup(): Promise<void> {
     await snarkjs.zKey.contribute!(join(dir, 'z0.zkey'), join(dir, 'z1.zkey'), 'bench', 'more entropy');
     const stock = (performance.now() - t) / 1000;
     line(`\n## Key setup at 2^${power} (${constraints} constraints), seconds`);
-    line('development keys (src: scripts/lib/dev-zkey.ts) | stock snarkjs ceremony path (baseline) | ratio');
+    line('development keys (src/build/dev-zkey.ts) | stock snarkjs ceremony path (baseline) | ratio');
     line(`${dev.toFixed(1)} | ${stock.toFixed(1)} | ${(stock / dev).toFixed(1)}x faster`);
   } finally {
     await rm(dir, { recursive: true, force: true });

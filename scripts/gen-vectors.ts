@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { buildPoseidon } from 'circomlibjs';
-import { configuration } from './lib/build-circuits.ts';
+import { configuration } from '../src/build/build-circuits.ts';
 
 const ref = await buildPoseidon();
 const H = (xs: bigint[]): bigint => ref.F.toObject(ref(xs));

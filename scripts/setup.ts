@@ -9,7 +9,7 @@
  * for tests and demos only. A service makes its own keys (local) on first start, or runs a
  * ceremony with its organisations (zktrust ceremony, docs/keys.md).
  */
-import { ensureArtifacts } from './lib/ensure-artifacts.ts';
+import { ensureArtifacts } from '../src/build/ensure-artifacts.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt?: string) => {

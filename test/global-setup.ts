@@ -5,7 +5,7 @@
  * the shared local key set of the test configuration (test/helpers/keys.ts) and compiles the
  * ceremony-test circuits.
  */
-import { ensureArtifacts } from '../scripts/lib/ensure-artifacts.ts';
+import { ensureArtifacts } from '../src/build/ensure-artifacts.ts';
 import { ensureTestLocalKeySet } from './helpers/keys.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {

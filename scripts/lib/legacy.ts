@@ -9,10 +9,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseR1cs } from '../../src/crypto/r1cs.ts';
 import { sourceHashes } from '../../src/prover/artifacts.ts';
-import { writeLegacyV1Batch } from './build-circuits.ts';
-import { compileCircuit, PROJECT_ROOT } from './circom.ts';
-import { devSetup } from './dev-zkey.ts';
-import { DEV_SEED } from './ensure-artifacts.ts';
+import { writeLegacyV1Batch } from '../../src/build/build-circuits.ts';
+import { compileCircuit, PROJECT_ROOT } from '../../src/build/circom.ts';
+import { devSetup } from '../../src/build/dev-zkey.ts';
+import { DEV_SEED } from '../../src/build/ensure-artifacts.ts';
 
 export interface LegacyCircuit {
   r1csPath: string;

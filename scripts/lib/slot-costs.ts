@@ -11,8 +11,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseR1cs } from '../../src/crypto/r1cs.ts';
 import { sourceHashes } from '../../src/prover/artifacts.ts';
-import { configuration } from './build-circuits.ts';
-import { compileCircuit, PROJECT_ROOT } from './circom.ts';
+import { configuration } from '../../src/build/build-circuits.ts';
+import { compileCircuit, PROJECT_ROOT } from '../../src/build/circom.ts';
 
 export interface SlotCosts {
   /** ApplyUpdate alone: a record of a known agent. */

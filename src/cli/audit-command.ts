@@ -20,7 +20,7 @@ export interface AuditCommandOptions {
 async function localR1cs(url: string): Promise<Record<string, { path: string; sha256: string }>> {
   const res = await fetch(`${url.replace(/\/$/, '')}/v1/keys`);
   const { config } = (await res.json()) as { config: string };
-  const { ensureArtifacts } = await import('../../scripts/lib/ensure-artifacts.ts');
+  const { ensureArtifacts } = await import('../build/ensure-artifacts.ts');
   const { compiledCircuits } = await import('../prover/artifacts.ts');
   await ensureArtifacts(config, { update: false, devKeys: false, onProgress: (m) => console.error(m) });
   return Object.fromEntries(Object.entries(compiledCircuits(config)).map(([n, c]) => [n, { path: c.r1csPath, sha256: c.r1cs }]));

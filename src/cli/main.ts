@@ -7,7 +7,7 @@
  * @module
  */
 import { Command } from 'commander';
-import { ensureArtifacts } from '../../scripts/lib/ensure-artifacts.ts';
+import { ensureArtifacts } from '../build/ensure-artifacts.ts';
 import { generateKeyPair } from '../crypto/ed25519.ts';
 import { didFromPublicKey } from '../crypto/identity.ts';
 import { loadConfig } from '../service/config.ts';
@@ -320,7 +320,7 @@ program
   .command('demo')
   .description('run the end-to-end demonstration (3 organisations, 20 agents)')
   .action(async () => {
-    await import('../../scripts/demo.ts');
+    await import('./demo.ts');
   });
 
 program.parseAsync().catch((e: unknown) => {

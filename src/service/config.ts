@@ -3,7 +3,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { configuration } from '../build/build-circuits.ts';
 import type { AggregatorConfig } from './aggregator.ts';
 
 export interface ServiceConfig extends AggregatorConfig {

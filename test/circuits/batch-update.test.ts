@@ -6,7 +6,7 @@
  * everywhere except where the attack is.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configuration, writeMain } from '../../scripts/lib/build-circuits.ts';
+import { configuration, writeMain } from '../../src/build/build-circuits.ts';
 import { agentLeafHash, type AgentSummary } from '../../src/crypto/agent-leaf.ts';
 import { chainOf } from '../../src/crypto/chain.ts';
 import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitment.ts';

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CIRCUIT_NAMES, writeMain } from '../../scripts/lib/build-circuits.ts';
-import { runCircom, PROJECT_ROOT } from '../../scripts/lib/circom.ts';
+import { CIRCUIT_NAMES, writeMain } from '../../src/build/build-circuits.ts';
+import { runCircom, PROJECT_ROOT } from '../../src/build/circom.ts';
 
 interface Allow {
   code: string;

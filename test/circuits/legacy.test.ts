@@ -4,7 +4,7 @@
  * an honest v1 batch satisfies it.
  */
 import { describe, expect, it } from 'vitest';
-import { readCircuitsFile, writeLegacyV1Batch } from '../../scripts/lib/build-circuits.ts';
+import { readCircuitsFile, writeLegacyV1Batch } from '../../src/build/build-circuits.ts';
 import { V1AgentState, buildV1Batch } from '../../scripts/legacy/v1-state.ts';
 import { POLICY_V1, policyHash } from '../../src/crypto/score-policy.ts';
 import { loadTestCircuit } from '../helpers/circuit.ts';

@@ -5,7 +5,7 @@
  * flood of evidence proves no more than C perfect trials (invariant 9).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configuration, writeMain } from '../../scripts/lib/build-circuits.ts';
+import { configuration, writeMain } from '../../src/build/build-circuits.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';

@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
-import { compileCircuit } from '../../scripts/lib/circom.ts';
+import { compileCircuit } from '../../src/build/circom.ts';
 import { firstViolatedConstraint, parseR1cs, type R1cs } from '../../src/crypto/r1cs.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -33,7 +33,7 @@ import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
 import { AgentState } from '../../src/state/agent-state.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../../src/state/threshold-input.ts';
 import { verifyGroth16 } from '../../src/verifier/groth16.ts';
-import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { configuration } from '../../src/build/build-circuits.ts';
 import { writeKnownPtau } from '../helpers/known-ptau.ts';
 
 const circuits = compiledCircuits('ceremony-test');

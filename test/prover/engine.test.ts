@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { configuration } from '../../src/build/build-circuits.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCircuitsFile } from '../../scripts/lib/build-circuits.ts';
+import { readCircuitsFile } from '../../src/build/build-circuits.ts';
 import {
   ACCEPTED_POLICY_HASHES, POLICY_V1, POLICY_V2, cappedContribution, cappedEvidence, evidenceScore, meetsEvidenceThreshold, policyHash, withinRecordCap,
 } from '../../src/crypto/score-policy.ts';

@@ -13,7 +13,7 @@ import { packOrgSlot, unpackOrgSlot } from '../../src/crypto/org-slot.ts';
 import { poseidon } from '../../src/crypto/poseidon.ts';
 import { emptyRoot, QuadTree, quadRootFromPath } from '../../src/crypto/quad-tree.ts';
 import { POLICY_V1, POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';
-import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { configuration } from '../../src/build/build-circuits.ts';
 import { genesisRoot } from '../../src/state/agent-state.ts';
 
 const big = (xs: string[]) => xs.map(BigInt);

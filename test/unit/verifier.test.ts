@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configuration } from '../../scripts/lib/build-circuits.ts';
+import { configuration } from '../../src/build/build-circuits.ts';
 import { signingBytes } from '../../src/crypto/canonical.ts';
 import { contextHash } from '../../src/crypto/context.ts';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile, rename, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseR1cs } from '../../src/crypto/r1cs.ts';
+import { parseR1cs } from '../crypto/r1cs.ts';
 import {
   ArtifactError,
   MANIFEST_PATH,
@@ -24,10 +24,10 @@ import {
   sourceHashes,
   type CircuitEntry,
   type Manifest,
-} from '../../src/prover/artifacts.ts';
-import { CIRCUIT_POLICY, policyHash } from '../../src/crypto/score-policy.ts';
-import { BATCH_PUBLIC_SIGNALS } from '../../src/state/batch.ts';
-import { THRESHOLD_PUBLIC_SIGNALS } from '../../src/state/threshold-input.ts';
+} from '../prover/artifacts.ts';
+import { CIRCUIT_POLICY, policyHash } from '../crypto/score-policy.ts';
+import { BATCH_PUBLIC_SIGNALS } from '../state/batch.ts';
+import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
 import { CIRCUIT_NAMES, writeMain, type CircuitName } from './build-circuits.ts';
 import { compileCircuit } from './circom.ts';
 import { DEV_BEACON_NAME, devSetup } from './dev-zkey.ts';

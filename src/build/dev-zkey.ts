@@ -12,8 +12,8 @@
 import { rename, rm } from 'node:fs/promises';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as snarkjs from 'snarkjs';
-import { FIELD_MODULUS as R, bytesToBigint, mod } from '../../src/crypto/field.ts';
-import { writeZkey, type Progress } from '../../src/keys/zkey-writer.ts';
+import { FIELD_MODULUS as R, bytesToBigint, mod } from '../crypto/field.ts';
+import { writeZkey, type Progress } from '../keys/zkey-writer.ts';
 
 /** The name recorded for the development phase-2 contribution. */
 export const DEV_BEACON_NAME = 'zktrust development beacon (INSECURE)';

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the whole flow on one machine. Starts an aggregator (test circuits by
+ * `npm run demo` (and `zktrust demo`): the whole flow on one machine. Starts an aggregator (test circuits by
  * default, `-- --config production` for the real sizes), registers 3 organisations, submits
  * records for 20 agents with varied behaviour, waits for the proven batches, has each agent
  * request a presentation at the highest tier it can prove, verifies every presentation
@@ -8,14 +8,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentClient } from '../src/client/agent-client.ts';
-import { ClientError, OrgClient } from '../src/client/org-client.ts';
-import { generateKeyPair } from '../src/crypto/ed25519.ts';
-import { didFromPublicKey } from '../src/crypto/identity.ts';
-import { TIERS } from '../src/crypto/score-policy.ts';
-import { loadConfig } from '../src/service/config.ts';
-import { startService } from '../src/service/server.ts';
-import { createVerifier } from '../src/verifier/presentation.ts';
+import { AgentClient } from '../client/agent-client.ts';
+import { ClientError, OrgClient } from '../client/org-client.ts';
+import { generateKeyPair } from '../crypto/ed25519.ts';
+import { didFromPublicKey } from '../crypto/identity.ts';
+import { TIERS } from '../crypto/score-policy.ts';
+import { loadConfig } from '../service/config.ts';
+import { startService } from '../service/server.ts';
+import { createVerifier } from '../verifier/presentation.ts';
 
 const args = process.argv.slice(2);
 const configName = args.includes('--config') ? args[args.indexOf('--config') + 1]! : 'test';
