@@ -17,7 +17,7 @@ import { buildSubmission, buildThresholdRequest } from '../src/client/submission
 import { loadConfig } from '../src/service/config.ts';
 import { startService } from '../src/service/server.ts';
 import { Store, numKey } from '../src/store/db.ts';
-import { loadNativePoseidon } from '../src/service/native-poseidon.ts';
+import { loadNativePoseidon } from '../src/engines/native-poseidon.ts';
 import type { OutcomeRecord } from '../src/crypto/commitment.ts';
 
 /** Runs the load generator in its own process; resolves with its report. */

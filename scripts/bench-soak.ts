@@ -18,7 +18,7 @@ import { buildSubmission } from '../src/client/submission.ts';
 import { generateKeyPair } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey } from '../src/crypto/identity.ts';
 import { loadConfig } from '../src/service/config.ts';
-import { loadNativePoseidon } from '../src/service/native-poseidon.ts';
+import { loadNativePoseidon } from '../src/engines/native-poseidon.ts';
 import { startService } from '../src/service/server.ts';
 import type { SoakPlan, SoakReport } from './lib/soak-client.ts';
 

@@ -57,7 +57,7 @@ import { slotCosts, updateSlotParts } from './lib/slot-costs.ts';
 import { V1AgentState, V1_BATCH_PUBLIC_SIGNALS, buildV1Batch } from './legacy/v1-state.ts';
 import { devSetup } from '../src/build/dev-zkey.ts';
 import { poseidon, setPoseidonBackend } from '../src/crypto/poseidon.ts';
-import { loadNativePoseidon, writeField } from '../src/service/native-poseidon.ts';
+import { loadNativePoseidon, writeField } from '../src/engines/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
 import { CIRCUIT_NAMES, configuration, readCircuitsFile } from '../src/build/build-circuits.ts';
 import { PROJECT_ROOT } from '../src/build/circom.ts';

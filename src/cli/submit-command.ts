@@ -7,7 +7,7 @@
  */
 import { OrgClient, type Receipt } from '../client/org-client.ts';
 import type { RecordInput } from '../client/submission.ts';
-import { loadNativePoseidon } from '../service/native-poseidon.ts';
+import { loadNativePoseidon } from '../engines/native-poseidon.ts';
 import { Progress } from './progress.ts';
 import { readJsonLines, secretKeyOf } from './options.ts';
 

@@ -60,7 +60,7 @@ function mix(state: bigint[], m: bigint[][]): bigint[] {
   return out;
 }
 
-/** Another implementation of the same function: the native addon's (src/service/native-poseidon.ts). */
+/** Another implementation of the same function: the native addon's (src/engines/native-poseidon.ts). */
 export type PoseidonBackend = (inputs: readonly bigint[]) => bigint;
 let backend: PoseidonBackend | undefined;
 

@@ -12,21 +12,10 @@
  */
 import { ZkTrustError } from '../errors.ts';
 import type { ProofResult } from './groth16-prover.ts';
+import type { Prover, ProverState, ProverStatus } from './prover.ts';
 import { ProverProcess, type CircuitFiles } from './prover-process.ts';
 
-export type ProverState = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed';
-
-export interface ProverStatus {
-  name: string;
-  state: ProverState;
-  pid?: number;
-  restarts: number;
-  queue: number;
-  lastError?: string;
-  msmFallback?: string;
-}
-
-export class SupervisedProver {
+export class SupervisedProver implements Prover {
   private process?: Promise<ProverProcess>;
   private state: ProverState = 'idle';
   private restarts = 0;

@@ -28,7 +28,7 @@ import type { KeySet } from '../keys/key-set-dir.ts';
 import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
 import { compiledCircuits } from '../prover/artifacts.ts';
 import { loadAddon } from '../native/addon.ts';
-import { SupervisedProver, type ProverStatus } from '../prover/supervised-prover.ts';
+import { localProvers, type Prover, type ProverFactory, type ProverStatus } from '../prover/prover.ts';
 import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch, fitBatch, type BatchSlots } from '../state/batch.ts';
@@ -38,10 +38,10 @@ import { LRUCache } from 'lru-cache';
 import { CeremonyCoordinator } from './ceremony.ts';
 import type { RateLimits } from './limits.ts';
 import type { Telemetry } from './telemetry.ts';
-import { CommitmentChecker, type CheckedRecord } from './commitment-check.ts';
-import { loadNativePoseidon } from './native-poseidon.ts';
-import { signerFor, verifierFor } from './fast-ed25519.ts';
-import { identityOfDid } from './fast-hash.ts';
+import { CommitmentChecker, type CheckedRecord } from '../engines/commitment-check.ts';
+import { loadNativePoseidon } from '../engines/native-poseidon.ts';
+import { signerFor, verifierFor } from '../engines/fast-ed25519.ts';
+import { identityOfDid } from '../engines/fast-hash.ts';
 import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import { Projection, type ProjectionUndo } from './projection.ts';
 import { SnapshotDir } from './snapshots.ts';
@@ -230,7 +230,8 @@ export class Aggregator {
   ceremony!: CeremonyCoordinator;
   // Two provers per key set in use (batches, presentations), so that a presentation never
   // waits for a batch proof.
-  private readonly provers = new Map<string, { batch: SupervisedProver; threshold: SupervisedProver }>();
+  private readonly provers = new Map<string, { batch: Prover; threshold: Prover }>();
+  private proverFactory: ProverFactory = localProvers;
   private proversEnabled = false;
   private readonly telemetry?: Telemetry;
   /** False after a write to the store failed, until one succeeds (readiness). */
@@ -289,6 +290,8 @@ export class Aggregator {
       onKeyProgress?: (circuit: string, phase: string, done: number, total: number) => void;
       telemetry?: Telemetry;
       limits?: RateLimits;
+      /** What runs the proofs (default: supervised child processes on this machine). */
+      provers?: ProverFactory;
     } = {},
   ): Promise<Aggregator> {
     await mkdir(config.dataDir, { recursive: true });
@@ -298,6 +301,7 @@ export class Aggregator {
     const circuits = compiledCircuits(config.circuits);
     const store = await Store.open(join(config.dataDir, 'db'));
     const agg = new Aggregator(config, store, secretKey, opts.log, opts.telemetry, opts.limits);
+    if (opts.provers) agg.proverFactory = opts.provers;
     try {
       const last = await store.last<StoredBatch>('batches');
       agg.keys = await KeyRing.open({
@@ -358,13 +362,15 @@ export class Aggregator {
    * The provers of a key set (started on first use, restarted when they die): one for
    * batches, one for presentations, so that a presentation never waits for a batch proof.
    */
-  private proversFor(set: KeySet): { batch: SupervisedProver; threshold: SupervisedProver } {
+  private proversFor(set: KeySet): { batch: Prover; threshold: Prover } {
     let p = this.provers.get(set.hash);
     if (!p) {
       if (!this.proversEnabled) throw new ZkTrustError('unavailable', 'the provers are not running');
       const make = (circuit: string, publicNames: readonly string[], maxQueue: number) => {
         const name = `${circuit}/${set.hash.slice(0, 12)}`;
-        return new SupervisedProver(name, [{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }], {
+        return this.proverFactory({
+          name,
+          circuits: [{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }],
           maxQueue,
           onRestart: (reason) => {
             this.logger({ level: 'error', msg: 'prover died; restarting', prover: name, reason });
@@ -399,7 +405,7 @@ export class Aggregator {
     return { body, signer: this.did, signature: hex(this.signer(signingBytes(type, body))) };
   }
 
-  // A strict node:crypto verifier per registered organisation key (src/service/fast-ed25519.ts).
+  // A strict node:crypto verifier per registered organisation key (src/engines/fast-ed25519.ts).
   private orgVerifier(org: OrgRecord): (signature: Uint8Array, message: Uint8Array) => boolean {
     let v = this.orgVerifiers.get(org.did);
     if (!v) {
@@ -871,12 +877,15 @@ export class Aggregator {
     const sequence = this.sequence + 1;
     const keySet = this.keys.at(sequence);
     const tp = performance.now();
-    const { proof, publicSignals, named } = await this.proversFor(keySet).batch.prove('batch-update', input.input);
+    const { proof, publicSignals } = await this.proversFor(keySet).batch.prove('batch-update', input.input);
     this.telemetry?.proveDuration.observe({ circuit: 'batch-update' }, (performance.now() - tp) / 1000);
-    if (named.newRoot !== input.public.newRoot || named.oldRoot !== this.committed.root) throw new Error('batch proof does not continue the committed state');
+    // The prover's answer is trusted for nothing: its public signals must be exactly the
+    // transition asked for (from the committed state), and the proof must verify below.
+    if (!sameStatement(BATCH_PUBLIC_SIGNALS, input.public, publicSignals) || input.public.oldRoot !== this.committed.root) throw new Error('the batch proof is not of the transition asked for');
+    const named = input.public;
     // Sign only what verifies under the key set the checkpoint names, and only if that key
     // set is still the one in force (a rotation may have been scheduled meanwhile).
-    if (!(await verifyGroth16(keySet.verificationKeys['batch-update']!, publicSignals, proof as never))) throw new Error('the batch proof does not verify');
+    if (!(await verifyGroth16(keySet.verificationKeys['batch-update']!, publicSignals, proof as never).catch(() => false))) throw new Error('the batch proof does not verify');
     if (this.keys.at(sequence).hash !== keySet.hash) throw new Error('the key set changed while the batch was proven');
     const checkpoint = this.signed<CheckpointBody>('checkpoint', {
       sequence,
@@ -1000,7 +1009,7 @@ export class Aggregator {
       // Never serve forgeable proofs: wait for the first checkpoint under this service's own keys.
       throw new ZkTrustError('unavailable', 'the latest checkpoint is under development keys; presentations resume after the next batch');
     }
-    const { input: circuitInput } = buildThresholdInput(
+    const { input: circuitInput, public: expected } = buildThresholdInput(
       this.committed,
       { agent: agentField, minScore: BigInt(minScore), minRecords: BigInt(minRecords), minOrgs: BigInt(minOrgs), contextHash: ctxHash },
       this.policyHash,
@@ -1008,6 +1017,12 @@ export class Aggregator {
     const tp = performance.now();
     const { proof, publicSignals } = await this.proversFor(keySet).threshold.prove('threshold', circuitInput);
     this.telemetry?.proveDuration.observe({ circuit: 'threshold' }, (performance.now() - tp) / 1000);
+    // A prover's answer is checked as a verifier would, before anyone sees it: the statement
+    // asked, under the key set the checkpoint names.
+    if (!sameStatement(THRESHOLD_PUBLIC_SIGNALS, expected, publicSignals) || !(await verifyGroth16(keySet.verificationKeys.threshold!, publicSignals, proof as never).catch(() => false))) {
+      this.logger({ level: 'error', msg: 'a prover returned a presentation proof that does not verify', prover: 'threshold' });
+      throw new ZkTrustError('unavailable', 'the presentation could not be proven; retry later', { retryAfterS: 2 });
+    }
     const presentation: ProofResponse = {
       version: 2, circuit: 'threshold', config: this.config.circuits, agent, proof, publicSignals, context, checkpoint,
       keySet: keySet.descriptor, verificationKey: keySet.verificationKeys.threshold!,
@@ -1097,4 +1112,9 @@ function bigEndian64(n: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));
   return b;
+}
+
+/** Whether `signals` (decimal strings, in circuit order) are exactly the public values `expected`. */
+function sameStatement(names: readonly string[], expected: Readonly<Record<string, bigint>>, signals: unknown): boolean {
+  return Array.isArray(signals) && signals.length === names.length && names.every((n, i) => typeof signals[i] === 'string' && signals[i] === expected[n]?.toString());
 }

@@ -6,6 +6,7 @@
  * shutdown.
  * @module
  */
+import type { ProverFactory } from '../prover/prover.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -103,7 +104,7 @@ function entryLogger(p: Pino): Logger {
  * @param opts.prepare work before the aggregator opens (the CLI compiles the circuits there).
  * @throws the error that stopped the start (the server is closed again).
  */
-export async function startService(config: ServiceConfig, log?: Logger, opts: { prepare?: (step: (s: string) => void) => Promise<void> } = {}): Promise<RunningService> {
+export async function startService(config: ServiceConfig, log?: Logger, opts: { prepare?: (step: (s: string) => void) => Promise<void>; provers?: ProverFactory } = {}): Promise<RunningService> {
   const sink = log ? (line: string) => log(JSON.parse(line) as Record<string, unknown>) : (line: string) => process.stdout.write(line);
   const logger = pinoFor(config.logLevel, sink);
   const logEntry = entryLogger(logger);
@@ -202,6 +203,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
       log: logEntry,
       telemetry: handle.telemetry,
       limits,
+      provers: opts.provers,
       onKeyProgress: (circuit, phaseName, done, total) => {
         percent = Math.floor((100 * done) / Math.max(1, total));
         step = `making local keys: ${circuit}, ${phaseName}`;

@@ -144,7 +144,7 @@ describe('QuadTree', () => {
 
 describe('the service hasher', () => {
   it('computes the same commitments as the reference, on the frozen vectors', async () => {
-    const { initFastHash, fastCommitment } = await import('../../src/service/fast-hash.ts');
+    const { initFastHash, fastCommitment } = await import('../../src/engines/fast-hash.ts');
     await initFastHash();
     for (const v of vectors.records) {
       const r = Object.fromEntries(['agent', 'org', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'].map((k) => [k, BigInt((v as Record<string, string>)[k]!)])) as unknown as OutcomeRecord;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, publicKeyOf, sign, verifyStrict } from '../../src/crypto/ed25519.ts';
-import { signerFor, verifierFor } from '../../src/service/fast-ed25519.ts';
+import { signerFor, verifierFor } from '../../src/engines/fast-ed25519.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;

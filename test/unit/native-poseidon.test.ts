@@ -13,13 +13,13 @@ import { poseidon, setPoseidonBackend } from '../../src/crypto/poseidon.ts';
 import { AgentState } from '../../src/state/agent-state.ts';
 import { POSEIDON_CONSTANTS } from '../../src/crypto/poseidon-constants.ts';
 import { leafHash } from '../../src/log/merkle-log.ts';
-import { CommitmentChecker, type CheckedRecord } from '../../src/service/commitment-check.ts';
+import { CommitmentChecker, type CheckedRecord } from '../../src/engines/commitment-check.ts';
 import { entryLeaf } from '../../src/service/ledger.ts';
 import { buildSubmission } from '../../src/client/submission.ts';
 import { generateKeyPair } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey } from '../../src/crypto/identity.ts';
 import { cpuHasAsm } from '../helpers/cpu.ts';
-import { loadNativePoseidon, readField, writeField, type NativePoseidon } from '../../src/service/native-poseidon.ts';
+import { loadNativePoseidon, readField, writeField, type NativePoseidon } from '../../src/engines/native-poseidon.ts';
 
 let native: NativePoseidon;
 const WIDTHS = Object.keys(POSEIDON_CONSTANTS).map(Number);

@@ -1,0 +1,50 @@
+/**
+ * What the aggregator needs of a prover, whatever runs it: a child process on this machine
+ * (SupervisedProver, the default) or, later, workers elsewhere. The aggregator never trusts
+ * a prover's answer: it checks the public signals against what it asked and verifies the
+ * proof under the key set before it signs a checkpoint or serves a presentation.
+ * @module
+ */
+import type { ProofResult } from './groth16-prover.ts';
+import type { CircuitFiles } from './prover-process.ts';
+import { SupervisedProver } from './supervised-prover.ts';
+
+export type ProverState = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed';
+
+export interface ProverStatus {
+  name: string;
+  state: ProverState;
+  pid?: number;
+  restarts: number;
+  queue: number;
+  lastError?: string;
+  msmFallback?: string;
+}
+
+export interface Prover {
+  readonly name: string;
+  /** Resolves when the prover can take requests. */
+  start(): Promise<unknown>;
+  /**
+   * Proves `input` for `circuit`.
+   * @throws ZkTrustError('unavailable') with a Retry-After when its queue is full.
+   */
+  prove(circuit: string, input: Record<string, unknown>): Promise<ProofResult<string>>;
+  status(): ProverStatus;
+  close(): Promise<void>;
+}
+
+/** What a prover is made for: one circuit of one key set. */
+export interface ProverSpec {
+  name: string;
+  circuits: readonly CircuitFiles[];
+  /** Requests queued or in progress beyond which prove() refuses at once. */
+  maxQueue: number;
+  onRestart?: (reason: string) => void;
+  onQueue?: (depth: number) => void;
+}
+
+export type ProverFactory = (spec: ProverSpec) => Prover;
+
+/** The default: a supervised child process on this machine per spec. */
+export const localProvers: ProverFactory = (spec) => new SupervisedProver(spec.name, spec.circuits, spec);
