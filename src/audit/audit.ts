@@ -20,6 +20,7 @@
  *      no batch applied a record from the future of its checkpoint (invariant 9).
  * @module
  */
+import type { Signed } from '../protocol/wire.ts';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import { chainStep, GENESIS_CHAIN } from '../crypto/chain.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
@@ -81,11 +82,6 @@ export interface AuditReport {
   failures: string[];
 }
 
-interface Signed<T> {
-  body: T;
-  signer: string;
-  signature: string;
-}
 
 const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 

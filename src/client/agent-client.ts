@@ -10,6 +10,7 @@
  * verifier learns a tier, never more. `policy: 'any'` proves any threshold it is asked for.
  * @module
  */
+import type { Presentation, ProofResponse } from '../protocol/wire.ts';
 import { publicKeyOf } from '../crypto/ed25519.ts';
 import { didFromPublicKey } from '../crypto/identity.ts';
 import { TIERS } from '../crypto/score-policy.ts';
@@ -37,7 +38,7 @@ export class AgentClient {
    *   ClientError with code predicate_false when the statement does not hold, or the
    *   server's other problem codes.
    */
-  async present(ask: ThresholdAsk): Promise<unknown> {
+  async present(ask: ThresholdAsk): Promise<Presentation> {
     if ((this.opts.policy ?? 'tiers') === 'tiers' && !TIER_THRESHOLDS.includes(ask.minScore)) {
       throw new RangeError(`minScore ${ask.minScore} is not a tier boundary (${TIER_THRESHOLDS.join(', ')}); proving it would tell the verifier more than a tier (use policy 'any' to allow it)`);
     }
@@ -48,7 +49,8 @@ export class AgentClient {
       return json;
     };
     const { challenge } = await post('/v1/agents/challenge', { agent: this.did });
-    const answer = await post('/v1/proofs/threshold', buildThresholdRequest(this.secretKey, challenge, ask));
+    // The aggregator's answer is typed, not trusted: the verifier checks every field of it.
+    const answer = (await post('/v1/proofs/threshold', buildThresholdRequest(this.secretKey, challenge, ask))) as ProofResponse;
     // The verifier's nonce and audience in place of their hash: the verifier recomputes it.
     return { ...answer, context: { nonce: ask.context.nonce, audience: ask.context.audience, expiry: ask.context.expiry } };
   }

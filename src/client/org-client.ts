@@ -10,20 +10,12 @@ import { publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, publicKeyFromDid } from '../crypto/identity.ts';
 import { canonicalJson } from '../crypto/canonical.ts';
 import { leafHash, verifyInclusion } from '../log/merkle-log.ts';
+import type { Checkpoint, Receipt } from '../protocol/wire.ts';
 import { buildSubmission, type CommitmentFn, type RecordInput } from './submission.ts';
 
-export interface Receipt {
-  body: { org: string; firstIndex: number; count: number; treeHead: { size: number; root: string; timestamp: number }; deadline: number };
-  signer: string;
-  signature: string;
-}
-
+export type { Receipt } from '../protocol/wire.ts';
 /** A checkpoint as served by GET /v1/checkpoints/latest, signed by the aggregator. */
-export interface SignedCheckpoint {
-  body: { sequence: number; config: string; stateRoot: string; chain: string; logSize: number; policyHash: string; time: number };
-  signer: string;
-  signature: string;
-}
+export type SignedCheckpoint = Checkpoint;
 
 export class ClientError extends Error {
   override name = 'ClientError';

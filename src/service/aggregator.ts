@@ -20,7 +20,7 @@ import type { OutcomeRecord } from '../crypto/commitment.ts';
 import { assertValidPublicKey, publicKeyOf, verifyStrict } from '../crypto/ed25519.ts';
 import { didFromPublicKey, identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { maxEpochAt } from '../crypto/epoch.ts';
-import { FORGEABLE_BY, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
+import { FORGEABLE_BY, type KeyMode } from '../crypto/key-set.ts';
 import { setPoseidonBackend } from '../crypto/poseidon.ts';
 import { CIRCUIT_POLICY, meetsEvidenceThreshold, policyHash, withinRecordCap } from '../crypto/score-policy.ts';
 import { ZkTrustError } from '../errors.ts';
@@ -29,7 +29,7 @@ import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
 import { compiledCircuits } from '../prover/artifacts.ts';
 import { loadAddon } from '../native/addon.ts';
 import { localProvers, type Prover, type ProverFactory, type ProverStatus } from '../prover/prover.ts';
-import { verifyGroth16, type Groth16VerificationKey } from '../verifier/groth16.ts';
+import { verifyGroth16 } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch, fitBatch, type BatchSlots } from '../state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../state/threshold-input.ts';
@@ -45,6 +45,8 @@ import { identityOfDid } from '../engines/fast-hash.ts';
 import { Ledger, submissionId, type LogEntry, type StoredOpening, type SubmissionRecord } from './ledger.ts';
 import { Projection, type ProjectionUndo } from './projection.ts';
 import { SnapshotDir } from './snapshots.ts';
+export type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
+import type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
 import { ChallengeBody, RecordSchema, RegisterOrgBody, ThresholdRequestBody, parseOrThrow, submissionEnvelope } from '../protocol/schemas.ts';
 
 export interface AggregatorConfig {
@@ -86,52 +88,18 @@ interface OrgRecord {
   registeredAt: number;
 }
 
-export interface Signed<T> {
-  body: T;
-  /** did:key of the aggregator. */
-  signer: string;
-  /** Ed25519 over signingBytes(type, body), hex. */
-  signature: string;
-}
 
-export interface TreeHeadBody {
-  size: number;
-  root: string;
-  timestamp: number;
-}
 
-export interface Receipt {
-  org: string;
-  /** The submission's entries are [firstIndex, firstIndex + count) of the log. */
-  firstIndex: number;
-  count: number;
-  /** A tree head that includes them. */
-  treeHead: TreeHeadBody;
-  /** The time (ms since the epoch) by which they will be in a proven batch. */
-  deadline: number;
-}
 
 /** A checked submission waiting for the group commit. */
 interface PendingAppend {
   record: SubmissionRecord;
   openings: StoredOpening[];
   parsed: OutcomeRecord[];
-  resolve: (receipt: Signed<Receipt>) => void;
+  resolve: (receipt: Signed<ReceiptBody>) => void;
   reject: (e: unknown) => void;
 }
 
-export interface CheckpointBody {
-  sequence: number;
-  config: string;
-  stateRoot: string;
-  chain: string;
-  logSize: number;
-  policyHash: string;
-  time: number;
-  /** The key set the batch was proven under (src/crypto/key-set.ts), and its mode. */
-  keySetHash: string;
-  keyMode: KeyMode;
-}
 
 export interface StoredBatch {
   sequence: number;
@@ -142,56 +110,9 @@ export interface StoredBatch {
   checkpoint: Signed<CheckpointBody>;
 }
 
-/**
- * What the aggregator answers a threshold request with: a presentation whose context holds
- * only the hash and expiry the agent sent; the agent forwards it with the verifier's nonce and
- * audience instead of the hash (`Presentation`).
- */
-export interface ProofResponse extends Omit<Presentation, 'context'> {
-  context: { hash: string; expiry: number };
-}
 
-export interface Presentation {
-  version: 2;
-  circuit: 'threshold';
-  config: string;
-  agent: string;
-  proof: unknown;
-  publicSignals: string[];
-  context: { nonce: string; audience: string; expiry: number };
-  checkpoint: Signed<CheckpointBody>;
-  /** The key set the checkpoint names (its hash is the checkpoint's keySetHash) and its threshold verification key. */
-  keySet: KeySetDescriptor;
-  verificationKey: Groth16VerificationKey;
-}
 
-/** GET /v1/keys: a key set as verifiers and auditors need it, with the aggregator's signed document. */
-export interface KeyView {
-  aggregator: string;
-  config: string;
-  genesisRoot: string;
-  mode: KeyMode;
-  keySetHash: string;
-  forgeableBy: ForgeableBy;
-  fromSequence: number;
-  phase1: KeySetDescriptor['phase1'];
-  policyHash: string;
-  /** Per circuit: its verification key, and its r1cs hash, verification key hash and contribution hashes. */
-  circuits: Record<string, { vkey: Groth16VerificationKey; vkeyHash: string; r1cs: string; contributions: string[] }>;
-  history: ScheduledKeySet[];
-  document: Signed<KeyDocumentBody>;
-  transcript?: unknown;
-}
 
-/** What the aggregator signs about one of its key sets (GET /v1/keys). */
-export interface KeyDocumentBody {
-  aggregator: string;
-  keySetHash: string;
-  descriptor: KeySetDescriptor;
-  verificationKeys: Record<string, Groth16VerificationKey>;
-  /** The first checkpoint proven under it. */
-  fromSequence: number;
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const RECORD_KEYS = ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'] as const;
@@ -590,7 +511,7 @@ export class Aggregator {
    * Nothing is stored unless every check passes.
    * @throws ZkTrustError with the failing check's code.
    */
-  async submit(input: unknown): Promise<Signed<Receipt>> {
+  async submit(input: unknown): Promise<Signed<ReceiptBody>> {
     try {
       return await this.submitChecked(input);
     } catch (e) {
@@ -649,7 +570,7 @@ export class Aggregator {
       if (r.epoch > maxEpoch) throw new ZkTrustError('future_epoch', `records[${i}]: epoch ${r.epoch} is after ${maxEpoch}, the current day plus the allowed skew`);
     });
     const record: SubmissionRecord = { org: orgDid, nonce, timestamp, commitments, signature: env.signature, firstIndex: -1, orgIndex: org.index, acceptedAt: now };
-    return new Promise<Signed<Receipt>>((resolve, reject) => {
+    return new Promise<Signed<ReceiptBody>>((resolve, reject) => {
       this.appendQueue.push({ record, openings, parsed, resolve, reject });
       if (!this.appending) void this.flushAppends();
     });
@@ -717,7 +638,7 @@ export class Aggregator {
         const treeHead = this.treeHeadBody();
         for (const p of group) {
           const r = p.record;
-          p.resolve(this.signed('receipt', { org: r.org, firstIndex: r.firstIndex, count: r.commitments.length, treeHead, deadline: r.acceptedAt + this.config.receiptDeadlineMs }));
+          p.resolve(this.signed<ReceiptBody>('receipt', { org: r.org, firstIndex: r.firstIndex, count: r.commitments.length, treeHead, deadline: r.acceptedAt + this.config.receiptDeadlineMs }));
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 /**
- * The house's import rules, checked on the sources: the product (src/) never imports the
- * project's scripts, and only the store module imports LevelDB.
+ * The house's rules, checked on the sources: the product (src/) never imports the project's
+ * scripts, only the store module imports LevelDB, and the protocol's wire types are declared
+ * in one module.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -38,5 +39,12 @@ describe('layout', () => {
   it('only src/store/db.ts imports LevelDB', () => {
     const importers = files.filter((f) => specifiers(readFileSync(f, 'utf8')).some((s) => s === 'level' || s === 'classic-level'));
     expect(importers.map((f) => relative(ROOT, f))).toEqual([join('src', 'store', 'db.ts')]);
+  });
+
+  it('the wire types are declared once, in src/protocol/wire.ts', () => {
+    const WIRE = /^export (?:interface|type) (Signed|TreeHeadBody|ReceiptBody|Receipt|CheckpointBody|Checkpoint|Presentation|ProofResponse|KeyView|KeyDocumentBody)\b|^(?:export )?interface (Signed|Receipt|SignedCheckpoint|Presentation)\b/gm;
+    const declared = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(WIRE)].map((m) => `${relative(ROOT, f)}: ${m[1] ?? m[2]}`));
+    expect(declared.filter((d) => !d.startsWith(join('src', 'protocol', 'wire.ts')))).toEqual([]);
+    expect(declared.length).toBe(10);
   });
 });
