@@ -42,51 +42,74 @@ export function quadRootFromPath(leaf: bigint, index: number, siblings: QuadPath
   return node;
 }
 
+/**
+ * Where level `level`'s nodes start in a tree's one node map: the leaves (4^depth positions)
+ * first, then each level up. Every key stays below 4^(depth + 1) / 3 < 2^53 for depth <= 26.
+ */
+export function levelOffsets(depth: number): number[] {
+  const out = [0];
+  for (let l = 0; l < depth; l++) out.push(out[l]! + 4 ** (depth - l));
+  return out;
+}
+
 export class QuadTree {
   readonly depth: number;
   readonly capacity: number;
-  // levels[0] holds leaves, levels[depth] the root; absent entries are empty subtrees.
-  private readonly levels: Map<number, bigint>[];
+  // Every stored (non-empty) node in one map, keyed by offsets[level] + index: one Map per
+  // tree rather than one per level, since an agent's organisation set is a tree of its own
+  // and five empty Maps alone cost about 1 KB (npm run bench -- --only state).
+  private nodes = new Map<number, bigint>();
+  private readonly offsets: number[];
 
   /** @throws RangeError if depth is not an integer in [1, 26]. */
   constructor(depth: number) {
     if (!Number.isInteger(depth) || depth < 1 || depth > 26) throw new RangeError('depth must be an integer in [1, 26]');
     this.depth = depth;
     this.capacity = 4 ** depth;
-    this.levels = Array.from({ length: depth + 1 }, () => new Map());
+    this.offsets = levelOffsets(depth);
     emptyRoot(depth);
   }
 
   get root(): bigint {
-    return this.levels[this.depth]!.get(0) ?? emptyRoot(this.depth);
-  }
-
-  /** The stored (non-empty) nodes by level, leaves first: read-only, for snapshots. */
-  storedLevels(): ReadonlyArray<ReadonlyMap<number, bigint>> {
-    return this.levels;
+    return this.nodes.get(this.offsets[this.depth]!) ?? emptyRoot(this.depth);
   }
 
   /**
-   * A tree from stored levels (as storedLevels returns them), without hashing: the caller
-   * vouches for their consistency (a snapshot's checksum and a checked root).
-   * @throws RangeError for the wrong number of levels.
+   * The stored (non-empty) nodes, keyed by levelOffsets(depth)[level] + index: read-only, for
+   * snapshots. Keys below `capacity` are the leaves.
    */
-  static fromStoredLevels(depth: number, levels: Map<number, bigint>[]): QuadTree {
+  storedNodes(): ReadonlyMap<number, bigint> {
+    return this.nodes;
+  }
+
+  /** The non-empty leaves, as [index, value]. */
+  *leaves(): Generator<[number, bigint]> {
+    for (const [k, v] of this.nodes) if (k < this.capacity) yield [k, v];
+  }
+
+  /**
+   * A tree from stored nodes (as storedNodes returns them, the map is taken over), without
+   * hashing: the caller vouches for their consistency (a snapshot's checksum and a checked
+   * root).
+   * @throws RangeError for a key outside the tree.
+   */
+  static fromStoredNodes(depth: number, nodes: Map<number, bigint>): QuadTree {
     const t = new QuadTree(depth);
-    if (levels.length !== depth + 1) throw new RangeError(`expected ${depth + 1} levels, got ${levels.length}`);
-    levels.forEach((m, i) => (t.levels[i] = m));
+    const end = t.offsets[depth]! + 1;
+    for (const k of nodes.keys()) if (!Number.isSafeInteger(k) || k < 0 || k >= end) throw new RangeError('stored node outside the tree');
+    t.nodes = nodes;
     return t;
   }
 
   /** An independent copy (no hashing). */
   clone(): QuadTree {
     const t = new QuadTree(this.depth);
-    this.levels.forEach((m, i) => t.levels[i] = new Map(m));
+    t.nodes = new Map(this.nodes);
     return t;
   }
 
   private node(level: number, index: number): bigint {
-    return this.levels[level]!.get(index) ?? zeroCache[level]!;
+    return this.nodes.get(this.offsets[level]! + index) ?? zeroCache[level]!;
   }
 
   private checkIndex(index: number): void {
@@ -111,15 +134,16 @@ export class QuadTree {
     let pos = index;
     let v = value;
     for (let level = 0; level < this.depth; level++) {
-      const map = this.levels[level]!;
-      if (v === zeroCache[level]) map.delete(pos);
-      else map.set(pos, v);
+      const key = this.offsets[level]! + pos;
+      if (v === zeroCache[level]) this.nodes.delete(key);
+      else this.nodes.set(key, v);
       const first = pos - (pos % 4);
       v = poseidon([this.node(level, first), this.node(level, first + 1), this.node(level, first + 2), this.node(level, first + 3)]);
       pos = Math.floor(pos / 4);
     }
-    if (v === zeroCache[this.depth]) this.levels[this.depth]!.delete(0);
-    else this.levels[this.depth]!.set(0, v);
+    const rootKey = this.offsets[this.depth]!;
+    if (v === zeroCache[this.depth]) this.nodes.delete(rootKey);
+    else this.nodes.set(rootKey, v);
   }
 
   /**

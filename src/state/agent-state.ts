@@ -155,10 +155,9 @@ export class AgentState {
 
   /** A binary snapshot of the whole state (src/state/snapshot.ts). */
   toSnapshot(): Uint8Array {
-    const levels = (t: QuadTree) => t.storedLevels() as Map<number, bigint>[];
     return encodeSnapshot({
       agentDepth: this.shape.agentDepth, orgDepth: this.shape.orgDepth, chain: this.chain, applied: this.applied,
-      leaves: this.leaves, orgLevels: this.orgSets.map(levels), treeLevels: levels(this.tree),
+      leaves: this.leaves, orgNodes: this.orgSets.map((t) => t.storedNodes()), treeNodes: this.tree.storedNodes(),
     });
   }
 
@@ -172,9 +171,9 @@ export class AgentState {
     if (p.agentDepth !== shape.agentDepth || p.orgDepth !== shape.orgDepth) throw new RangeError('snapshot is of another state shape');
     const s = new AgentState(shape, policy);
     const self = s.internals();
-    self.tree = QuadTree.fromStoredLevels(shape.agentDepth, p.treeLevels);
+    self.tree = QuadTree.fromStoredNodes(shape.agentDepth, p.treeNodes);
     self.leaves = p.leaves;
-    self.orgSets = p.orgLevels.map((l) => QuadTree.fromStoredLevels(shape.orgDepth, l));
+    self.orgSets = p.orgNodes.map((n) => QuadTree.fromStoredNodes(shape.orgDepth, n));
     self.indexOf = new Map(p.leaves.map((l, i) => [l.agent, i]));
     if (self.indexOf.size !== p.leaves.length) throw new RangeError('snapshot holds an agent twice');
     self.sorted = p.leaves.slice(1).map((l) => l.agent).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -199,7 +198,7 @@ export class AgentState {
    */
   *orgEpochs(): Generator<{ agent: bigint; orgIndex: number; nextEpoch: bigint }> {
     for (let i = 1; i < this.leaves.length; i++) {
-      for (const [orgIndex, slot] of this.orgSets[i]!.storedLevels()[0]!) {
+      for (const [orgIndex, slot] of this.orgSets[i]!.leaves()) {
         yield { agent: this.leaves[i]!.agent, orgIndex, nextEpoch: unpackOrgSlot(slot, this.policy).nextEpoch };
       }
     }

@@ -17,6 +17,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { packSummary, unpackSummary, type AgentLeaf } from '../crypto/agent-leaf.ts';
 import { FIELD_MODULUS } from '../crypto/field.ts';
+import { levelOffsets } from '../crypto/quad-tree.ts';
 
 export const SNAPSHOT_VERSION = 2;
 
@@ -24,15 +25,18 @@ export const SNAPSHOT_VERSION = 2;
 export type StoredLeaf = Omit<AgentLeaf, 'orgs'>;
 const MAGIC = [0x5a, 0x4b, 0x54, 0x53]; // "ZKTS"
 
-/** The parts of a state a snapshot holds; trees as their stored levels. */
+/**
+ * The parts of a state a snapshot holds; each tree as its stored nodes, keyed by
+ * levelOffsets(depth)[level] + index (QuadTree.storedNodes).
+ */
 export interface StateParts {
   agentDepth: number;
   orgDepth: number;
   chain: bigint;
   applied: number;
   leaves: StoredLeaf[];
-  orgLevels: Map<number, bigint>[][];
-  treeLevels: Map<number, bigint>[];
+  orgNodes: ReadonlyArray<ReadonlyMap<number, bigint>>;
+  treeNodes: ReadonlyMap<number, bigint>;
 }
 
 class Writer {
@@ -100,30 +104,44 @@ class Reader {
   }
 }
 
-function writeTree(w: Writer, levels: Map<number, bigint>[]): void {
-  for (const level of levels) {
-    w.u32(level.size);
-    for (const [i, v] of level) {
-      w.u32(i);
+// The level of each stored key, counted per level in one pass, then each level's pairs: the
+// layout of version 2, whatever order the nodes are held in.
+function writeTree(w: Writer, nodes: ReadonlyMap<number, bigint>, depth: number): void {
+  const offsets = levelOffsets(depth);
+  const levelOf = (k: number) => {
+    let l = 0;
+    while (l < depth && k >= offsets[l + 1]!) l++;
+    return l;
+  };
+  const counts = new Array<number>(depth + 1).fill(0);
+  for (const k of nodes.keys()) counts[levelOf(k)]!++;
+  for (let l = 0; l <= depth; l++) {
+    w.u32(counts[l]!);
+    if (counts[l] === 0) continue;
+    const lo = offsets[l]!;
+    const hi = l < depth ? offsets[l + 1]! : lo + 1;
+    for (const [k, v] of nodes) {
+      if (k < lo || k >= hi) continue;
+      w.u32(k - lo);
       w.field(v);
     }
   }
 }
 
-function readTree(r: Reader, depth: number): Map<number, bigint>[] {
-  const levels: Map<number, bigint>[] = [];
+function readTree(r: Reader, depth: number): Map<number, bigint> {
+  const offsets = levelOffsets(depth);
+  const nodes = new Map<number, bigint>();
   for (let l = 0; l <= depth; l++) {
     const n = r.u32();
     const capacity = 4 ** (depth - l);
-    const m = new Map<number, bigint>();
     for (let k = 0; k < n; k++) {
       const i = r.u32();
       if (i >= capacity) throw new RangeError('snapshot tree index out of range');
-      m.set(i, r.field());
+      if (nodes.has(offsets[l]! + i)) throw new RangeError('snapshot holds a tree node twice');
+      nodes.set(offsets[l]! + i, r.field());
     }
-    levels.push(m);
   }
-  return levels;
+  return nodes;
 }
 
 /** Encodes the parts of a state. */
@@ -139,9 +157,9 @@ export function encodeSnapshot(p: StateParts): Uint8Array {
   w.u32(p.leaves.length);
   p.leaves.forEach((l, k) => {
     for (const x of [l.agent, l.nextAgent, packSummary(l.summary), l.ext]) w.field(x);
-    writeTree(w, p.orgLevels[k]!);
+    writeTree(w, p.orgNodes[k]!, p.orgDepth);
   });
-  writeTree(w, p.treeLevels);
+  writeTree(w, p.treeNodes, p.agentDepth);
   w.bytes(sha256(w.result()));
   return w.result();
 }
@@ -150,7 +168,7 @@ export function encodeSnapshot(p: StateParts): Uint8Array {
  * Decodes a snapshot.
  * @throws RangeError for a wrong magic, version, checksum or shape, or malformed content.
  */
-export function decodeSnapshot(bytes: Uint8Array): StateParts {
+export function decodeSnapshot(bytes: Uint8Array): Omit<StateParts, 'orgNodes' | 'treeNodes'> & { orgNodes: Map<number, bigint>[]; treeNodes: Map<number, bigint> } {
   if (!(bytes instanceof Uint8Array) || bytes.length < 32 + 4) throw new RangeError('snapshot is truncated');
   const body = bytes.subarray(0, bytes.length - 32);
   if (!Buffer.from(sha256(body)).equals(Buffer.from(bytes.subarray(bytes.length - 32)))) throw new RangeError('snapshot checksum does not match');
@@ -167,13 +185,13 @@ export function decodeSnapshot(bytes: Uint8Array): StateParts {
   const count = r.u32();
   if (count < 1 || count > 4 ** agentDepth) throw new RangeError('snapshot leaf count out of range');
   const leaves: StoredLeaf[] = [];
-  const orgLevels: Map<number, bigint>[][] = [];
+  const orgNodes: Map<number, bigint>[] = [];
   for (let k = 0; k < count; k++) {
     const [agent, nextAgent, summary, ext] = Array.from({ length: 4 }, () => r.field()) as [bigint, bigint, bigint, bigint];
     leaves.push({ agent, nextAgent, summary: unpackSummary(summary), ext });
-    orgLevels.push(readTree(r, orgDepth));
+    orgNodes.push(readTree(r, orgDepth));
   }
-  const treeLevels = readTree(r, agentDepth);
+  const treeNodes = readTree(r, agentDepth);
   if (r.offset !== body.length) throw new RangeError('snapshot has trailing bytes');
-  return { agentDepth, orgDepth, chain, applied, leaves, orgLevels, treeLevels };
+  return { agentDepth, orgDepth, chain, applied, leaves, orgNodes, treeNodes };
 }

@@ -10,6 +10,8 @@ import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { AgentState, type AppliedEntry } from '../../src/state/agent-state.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeSnapshot } from '../../src/state/snapshot.ts';
+import { packSummary } from '../../src/crypto/agent-leaf.ts';
+import { levelOffsets } from '../../src/crypto/quad-tree.ts';
 
 const SHAPE = { agentDepth: 3, orgDepth: 2 };
 
@@ -88,5 +90,50 @@ describe('state snapshots', () => {
     // The chain (offset 16) set to 0xff..ff: not below r.
     expect(() => decodeSnapshot(resealed((b) => b.fill(0xff, 16, 48)))).toThrow(/non-canonical/);
     expect(() => decodeSnapshot(Uint8Array.from([...body, 0, ...sha256(Uint8Array.from([...body, 0]))]))).toThrow(/trailing/);
+  });
+
+  // The layout written by hand (docs in src/state/snapshot.ts), each level's pairs in the
+  // order `order` gives: the format does not depend on how a tree holds its nodes.
+  function handWritten(state: AgentState, order: <T>(xs: T[]) => T[], duplicate = false): Uint8Array {
+    const parts = decodeSnapshot(state.toSnapshot());
+    const out: number[] = [];
+    const u32 = (x: number) => out.push(x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff);
+    const field = (x: bigint) => out.push(...Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+    const tree = (nodes: Map<number, bigint>, depth: number) => {
+      const offsets = levelOffsets(depth);
+      for (let l = 0; l <= depth; l++) {
+        const hi = l < depth ? offsets[l + 1]! : offsets[l]! + 1;
+        const pairs = order([...nodes].filter(([k]) => k >= offsets[l]! && k < hi));
+        if (duplicate && l === 0 && pairs.length > 0) pairs.push(pairs[0]!);
+        u32(pairs.length);
+        for (const [k, v] of pairs) (u32(k - offsets[l]!), field(v));
+      }
+    };
+    out.push(0x5a, 0x4b, 0x54, 0x53);
+    [2, parts.agentDepth, parts.orgDepth].forEach(u32);
+    field(parts.chain);
+    (u32(parts.applied), u32(0), u32(parts.leaves.length));
+    parts.leaves.forEach((leaf, k) => {
+      for (const x of [leaf.agent, leaf.nextAgent, packSummary(leaf.summary), leaf.ext]) field(x);
+      tree(parts.orgNodes[k]!, parts.orgDepth);
+    });
+    tree(parts.treeNodes, parts.agentDepth);
+    return Uint8Array.from([...out, ...sha256(Uint8Array.from(out))]);
+  }
+
+  it('reads the layout whatever the order of nodes within a level, and refuses a node given twice', () => {
+    const original = stateAfter(11);
+    for (const order of [<T>(xs: T[]) => xs, <T>(xs: T[]) => [...xs].reverse()]) {
+      const restored = AgentState.fromSnapshot(SHAPE, handWritten(original, order));
+      expect(restored.root).toBe(original.root);
+      // It goes on as the original: the same witnesses and roots for further records.
+      const copy = original.clone();
+      for (let k = 11; k < 16; k++) {
+        const e = entry([900n, 300n, 7n][k % 3]!, 50n, k % 3, k);
+        expect(restored.apply(e)).toEqual(copy.apply(e));
+        expect(restored.root).toBe(copy.root);
+      }
+    }
+    expect(() => AgentState.fromSnapshot(SHAPE, handWritten(original, (xs) => xs, true))).toThrow(/twice/);
   });
 });
