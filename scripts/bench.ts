@@ -27,6 +27,8 @@
  *              `snarkjs zkey contribute`, and the aggregator's check of it
  *   service    ingestion, submission latency while proving, presentation latency (opt-in:
  *              `--only service`; see scripts/bench-service.ts)
+ *   pipeline   proven records/s with 1 and 2 batch provers, the same submissions (opt-in:
+ *              `--only pipeline [--records N]`; see scripts/bench-pipeline.ts)
  *   soak       100 connections from 100 addresses for `--seconds` (60), submissions and
  *              presentations mixed while batches prove, under the default limits, against one
  *              connection alone (opt-in: `--only soak`; see scripts/bench-soak.ts)
@@ -495,6 +497,7 @@ async function main(): Promise<void> {
   if (only.has('state')) await benchState();
   if (only.has('keys')) await benchKeys();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
+  if (only.has('pipeline')) await (await import('./bench-pipeline.ts')).benchPipeline(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
   if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);
 }
 

@@ -28,6 +28,7 @@ import type { KeySet } from '../keys/key-set-dir.ts';
 import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
 import { compiledCircuits } from '../prover/artifacts.ts';
 import { loadAddon } from '../native/addon.ts';
+import type { ProofResult } from '../prover/groth16-prover.ts';
 import { localProvers, type Prover, type ProverFactory, type ProverStatus } from '../prover/prover.ts';
 import { verifyGroth16 } from '../verifier/groth16.ts';
 import { AgentState, genesisRoot, type AppliedEntry } from '../state/agent-state.ts';
@@ -73,6 +74,8 @@ export interface AggregatorConfig {
   snapshotEveryBatches: number;
   /** Presentations queued on the prover at most; more get 503 with Retry-After. */
   maxQueuedPresentations: number;
+  /** Batch provers proving consecutive batches at once (ZKTRUST_BATCH_PROVERS, default 1). */
+  batchProvers?: number;
   /** Prove with the public-seed development keys (ZKTRUST_INSECURE_DEV_KEYS=1): tests and demos only. */
   insecureDevKeys: boolean;
   /** A key set directory to prove with (ZKTRUST_KEY_SET); otherwise local keys are made on first start. */
@@ -90,6 +93,22 @@ interface OrgRecord {
 
 
 
+
+/** A batch built on the working state and sent to a prover, waiting to be committed in order. */
+interface InFlightBatch {
+  sequence: number;
+  from: number;
+  to: number;
+  applied: AppliedEntry[];
+  input: ReturnType<typeof buildBatch>;
+  maxEpoch: bigint;
+  inserts: number;
+  t0: number;
+  /** The key set its proof is being made under. */
+  keySetHash: string;
+  /** Never rejects: the proof or the error. */
+  result: Promise<{ proof?: ProofResult<string>; error?: Error }>;
+}
 
 /** A checked submission waiting for the group commit. */
 interface PendingAppend {
@@ -151,7 +170,10 @@ export class Aggregator {
   ceremony!: CeremonyCoordinator;
   // Two provers per key set in use (batches, presentations), so that a presentation never
   // waits for a batch proof.
-  private readonly provers = new Map<string, { batch: Prover; threshold: Prover }>();
+  private readonly provers = new Map<string, { batch: Prover[]; threshold: Prover }>();
+  /** Batches built and being proven, in sequence order (the head is the next to commit). */
+  private inflight: InFlightBatch[] = [];
+  private lastCommitAt = 0;
   private proverFactory: ProverFactory = localProvers;
   private proversEnabled = false;
   private readonly telemetry?: Telemetry;
@@ -273,9 +295,9 @@ export class Aggregator {
     await loadAddon('msm-bn254');
     this.proversEnabled = true;
     const next = this.proversFor(this.keys.at(this.sequence + 1));
-    await Promise.all([next.batch.start(), next.threshold.start()]);
+    await Promise.all([...next.batch.map((b) => b.start()), next.threshold.start()]);
     if (this.latest && this.latest.body.keySetHash !== this.keys.at(this.sequence + 1).hash) await this.proversFor(this.keys.at(this.sequence)).threshold.start();
-    const reason = next.batch.status().msmFallback ?? next.threshold.status().msmFallback;
+    const reason = next.batch[0]!.status().msmFallback ?? next.threshold.status().msmFallback;
     if (reason) this.logger({ level: 'warn', msg: 'native multiexponentiation unavailable; proofs use WebAssembly only', reason });
   }
 
@@ -283,12 +305,12 @@ export class Aggregator {
    * The provers of a key set (started on first use, restarted when they die): one for
    * batches, one for presentations, so that a presentation never waits for a batch proof.
    */
-  private proversFor(set: KeySet): { batch: Prover; threshold: Prover } {
+  private proversFor(set: KeySet): { batch: Prover[]; threshold: Prover } {
     let p = this.provers.get(set.hash);
     if (!p) {
       if (!this.proversEnabled) throw new ZkTrustError('unavailable', 'the provers are not running');
-      const make = (circuit: string, publicNames: readonly string[], maxQueue: number) => {
-        const name = `${circuit}/${set.hash.slice(0, 12)}`;
+      const make = (circuit: string, publicNames: readonly string[], maxQueue: number, k = 0) => {
+        const name = `${circuit}/${set.hash.slice(0, 12)}${k > 0 ? `#${k + 1}` : ''}`;
         return this.proverFactory({
           name,
           circuits: [{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }],
@@ -301,7 +323,11 @@ export class Aggregator {
         });
       };
       // The sequencer proves one batch at a time; presentations queue up to a bound (503 beyond).
-      p = { batch: make('batch-update', BATCH_PUBLIC_SIGNALS, 2), threshold: make('threshold', THRESHOLD_PUBLIC_SIGNALS, this.config.maxQueuedPresentations) };
+      p = {
+        // A batch proving, one built ahead, and a retry.
+        batch: Array.from({ length: this.batchProverCount }, (_, k) => make('batch-update', BATCH_PUBLIC_SIGNALS, 3, k)),
+        threshold: make('threshold', THRESHOLD_PUBLIC_SIGNALS, this.config.maxQueuedPresentations),
+      };
       this.provers.set(set.hash, p);
     }
     return p;
@@ -309,17 +335,17 @@ export class Aggregator {
 
   /** Stops the provers of key sets that no batch or presentation will use again. */
   private async retireProvers(): Promise<void> {
-    const keep = new Set([this.keys.at(this.sequence + 1).hash, ...(this.latest ? [this.latest.body.keySetHash] : [])]);
+    const keep = new Set([this.keys.at(this.sequence + 1).hash, ...(this.latest ? [this.latest.body.keySetHash] : []), ...this.inflight.map((b) => b.keySetHash)]);
     for (const [hash, p] of this.provers) {
       if (keep.has(hash)) continue;
       this.provers.delete(hash);
-      await Promise.all([p.batch.close(), p.threshold.close()]);
+      await Promise.all([...p.batch.map((b) => b.close()), p.threshold.close()]);
     }
   }
 
   /** Every prover's state (readiness, tests). */
   proverStatus(): ProverStatus[] {
-    return [...this.provers.values()].flatMap((p) => [p.batch.status(), p.threshold.status()]);
+    return [...this.provers.values()].flatMap((p) => [...p.batch.map((b) => b.status()), p.threshold.status()]);
   }
 
   private signed<T>(type: string, body: T): Signed<T> {
@@ -748,58 +774,130 @@ export class Aggregator {
     await this.loop?.catch(() => undefined);
   }
 
+  /** How many batch provers prove at once. */
+  private get batchProverCount(): number {
+    return Math.max(1, Math.floor(this.config.batchProvers ?? 1));
+  }
+
+  /**
+   * The sequencer, pipelined: a batch's witness depends only on the state after the batch
+   * before it, not on that batch's proof, so batches are built ahead on the working state (one
+   * per batch prover, and one more waiting) and proven at once; checkpoints are signed
+   * strictly in sequence order, each only for a proof that verifies. A failed proof is retried
+   * with the same input (the batches after it stay valid); a failure to build resets the
+   * working state to the committed one and drops what was in flight.
+   */
   private async sequencerLoop(): Promise<void> {
     while (this.running) {
-      const pending = this.pending;
-      const oldest = this.proven < this.ledger.size ? this.ledger.entry(this.proven).acceptedAt : undefined;
-      // A batch is full when it holds a record per slot, or when the next pending record
-      // would be one new agent or one update too many.
-      const inserts = this.projected.pendingInserts;
-      const full = pending >= this.config.insertSlots + this.config.updateSlots || inserts > this.config.insertSlots || pending - inserts > this.config.updateSlots;
-      const due = full || (pending > 0 && oldest !== undefined && Date.now() - oldest >= this.config.batchMaxWaitMs);
-      if (!due) {
-        const wait = pending > 0 && oldest !== undefined ? Math.max(10, oldest + this.config.batchMaxWaitMs - Date.now()) : 1000;
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, wait);
-          this.wake = () => {
-            clearTimeout(t);
-            res();
-          };
-        });
-        this.wake = undefined;
-        continue;
-      }
       try {
-        await this.proveNextBatch();
+        while (this.inflight.length < this.batchProverCount + 1 && this.batchDue()) await this.buildNextBatch();
       } catch (e) {
         if (!this.running) return;
-        // The working state may be ahead of the store: rebuild it before trying again.
-        this.logger({ level: 'warn', msg: 'batch proof failed; retrying', error: (e as Error).message, from: this.proven });
+        this.logger({ level: 'warn', msg: 'batch could not be built; rebuilding from the proven state', error: (e as Error).message, from: this.proven });
         this.telemetry?.batchFailures.inc();
+        this.inflight = [];
         await new Promise((r) => setTimeout(r, 1000));
         await this.resetWorking();
+        continue;
+      }
+      const head = this.inflight[0];
+      // Wait for the head's proof, or for the next batch to fall due (then build it too).
+      const waitMs = this.nextDueInMs();
+      const woke = await new Promise<'proof' | 'wake'>((res) => {
+        const t = setTimeout(() => res('wake'), waitMs);
+        this.wake = () => {
+          clearTimeout(t);
+          res('wake');
+        };
+        void head?.result.then(() => {
+          clearTimeout(t);
+          res('proof');
+        });
+      });
+      this.wake = undefined;
+      if (woke === 'wake' || !head || !this.running) continue;
+      try {
+        await this.commitBatch(head, await head.result);
+        this.inflight.shift();
+      } catch (e) {
+        if (!this.running) return;
+        this.logger({ level: 'warn', msg: 'batch proof failed; retrying', error: (e as Error).message, from: head.from, sequence: head.sequence });
+        this.telemetry?.batchFailures.inc();
+        await new Promise((r) => setTimeout(r, 1000));
+        if (this.running) this.startProof(head);
       }
     }
+  }
+
+  /** The first log entry no built batch holds, and the inserts among the entries before it. */
+  private get builtTo(): number {
+    return this.inflight.at(-1)?.to ?? this.proven;
+  }
+
+  /** Whether the entries no batch holds yet make a batch: full, or the oldest has waited long enough. */
+  private batchDue(): boolean {
+    const unbuilt = this.ledger.size - this.builtTo;
+    if (unbuilt <= 0) return false;
+    const inserts = this.projected.pendingInserts - this.inflight.reduce((n, b) => n + b.inserts, 0);
+    const full = unbuilt >= this.config.insertSlots + this.config.updateSlots || inserts > this.config.insertSlots || unbuilt - inserts > this.config.updateSlots;
+    return full || Date.now() - this.ledger.entry(this.builtTo).acceptedAt >= this.config.batchMaxWaitMs;
+  }
+
+  private nextDueInMs(): number {
+    if (this.ledger.size <= this.builtTo || this.inflight.length >= this.batchProverCount + 1) return 1000;
+    return Math.max(10, this.ledger.entry(this.builtTo).acceptedAt + this.config.batchMaxWaitMs - Date.now());
   }
 
   private async resetWorking(): Promise<void> {
     this.working = this.committed.clone();
   }
 
-  private async proveNextBatch(): Promise<void> {
-    const from = this.proven;
+  /** Builds the next batch on the working state and starts proving it. */
+  private async buildNextBatch(): Promise<void> {
+    const from = this.builtTo;
     const next = await this.appliedEntries(from, Math.min(this.ledger.size, from + this.config.insertSlots + this.config.updateSlots));
     const applied = next.slice(0, fitBatch(this.working, next, this.slots));
-    const to = from + applied.length;
-    const t0 = performance.now();
     // The checkpoint is signed after the proof, so its day is at least this one (audit).
     const maxEpoch = BigInt(maxEpochAt(Date.now(), this.policy));
     const input = buildBatch(this.working, applied, this.slots, this.policyHash, maxEpoch);
-    const sequence = this.sequence + 1;
-    const keySet = this.keys.at(sequence);
+    const batch: InFlightBatch = {
+      sequence: this.sequence + this.inflight.length + 1, from, to: from + applied.length, applied, input, maxEpoch, inserts: input.inserts,
+      t0: performance.now(), keySetHash: '', result: Promise.resolve({ error: new Error('not started') }),
+    };
+    this.inflight.push(batch);
+    this.startProof(batch);
+  }
+
+  /** (Re)starts the proof of a built batch under the key set its sequence is scheduled for. */
+  private startProof(b: InFlightBatch): void {
+    const keySet = this.keys.at(b.sequence);
+    b.keySetHash = keySet.hash;
+    let prover: Prover;
+    try {
+      const provers = this.proversFor(keySet).batch;
+      prover = provers[b.sequence % provers.length]!;
+    } catch (e) {
+      b.result = Promise.resolve({ error: e as Error });
+      return;
+    }
     const tp = performance.now();
-    const { proof, publicSignals } = await this.proversFor(keySet).batch.prove('batch-update', input.input);
-    this.telemetry?.proveDuration.observe({ circuit: 'batch-update' }, (performance.now() - tp) / 1000);
+    b.result = prover.prove('batch-update', b.input.input).then(
+      (r) => {
+        this.telemetry?.proveDuration.observe({ circuit: 'batch-update' }, (performance.now() - tp) / 1000);
+        return { proof: r };
+      },
+      (e: unknown) => ({ error: e instanceof Error ? e : new Error(String(e)) }),
+    );
+  }
+
+  /** Signs, stores and applies the head batch, if its proof is exactly what was asked and verifies. */
+  private async commitBatch(b: InFlightBatch, result: { proof?: ProofResult<string>; error?: Error }): Promise<void> {
+    if (!result.proof) throw result.error ?? new Error('no proof');
+    const { proof, publicSignals } = result.proof;
+    const { sequence, from, to, input } = b;
+    if (sequence !== this.sequence + 1 || from !== this.proven) throw new Error('the batch is not the next one');
+    const keySet = this.keys.byHash(b.keySetHash);
+    if (!keySet) throw new Error('the batch was proven under an unknown key set');
     // The prover's answer is trusted for nothing: its public signals must be exactly the
     // transition asked for (from the committed state), and the proof must verify below.
     if (!sameStatement(BATCH_PUBLIC_SIGNALS, input.public, publicSignals) || input.public.oldRoot !== this.committed.root) throw new Error('the batch proof is not of the transition asked for');
@@ -821,8 +919,8 @@ export class Aggregator {
     });
     const stored: StoredBatch = { sequence, fromIndex: from, toIndex: to, proof, publicSignals, checkpoint };
     await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
-    buildBatch(this.committed, applied, this.slots, this.policyHash, maxEpoch);
-    this.projected.pendingInserts -= input.inserts;
+    buildBatch(this.committed, b.applied, this.slots, this.policyHash, b.maxEpoch);
+    this.projected.pendingInserts -= b.inserts;
     this.proven = to;
     this.sequence = sequence;
     const rotated = this.latest?.body.keySetHash !== checkpoint.body.keySetHash;
@@ -831,7 +929,11 @@ export class Aggregator {
     if (rotated) await this.retireProvers();
     if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
-    this.metrics.batchProveMs += performance.now() - t0;
+    // The pace of the pipeline, for backpressure: from the previous commit (or this batch's
+    // build, if the provers were idle meanwhile) to this one.
+    const now = performance.now();
+    this.metrics.batchProveMs += now - Math.max(b.t0, this.lastCommitAt);
+    this.lastCommitAt = now;
     this.telemetry?.batchesProven.inc();
     if (to > from) this.telemetry?.batchLag.observe((checkpoint.body.time - this.ledger.entry(from).acceptedAt) / 1000);
   }
@@ -1016,7 +1118,7 @@ export class Aggregator {
     this.proversEnabled = false;
     const provers = [...this.provers.values()];
     this.provers.clear();
-    await Promise.all(provers.flatMap((p) => [p.batch.close(), p.threshold.close()]));
+    await Promise.all(provers.flatMap((p) => [...p.batch.map((b) => b.close()), p.threshold.close()]));
     await this.commitments?.close();
     await this.loop?.catch(() => undefined);
     await this.ceremony?.close();
