@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { buildSubmission } from '../src/client/submission.ts';
 import { generateKeyPair } from '../src/crypto/ed25519.ts';
 import { didFromPublicKey } from '../src/crypto/identity.ts';
-import { localProvers } from '../src/prover/prover.ts';
+import { localProvers, wrapProver } from '../src/prover/prover.ts';
 import { loadConfig } from '../src/service/config.ts';
 import { startService } from '../src/service/server.ts';
 
@@ -38,18 +38,15 @@ export async function benchPipeline(configName: string, records: number, line: (
     const timed = (spec: Parameters<typeof localProvers>[0]) => {
       const inner = localProvers(spec);
       let busyUntil = 0;
-      return {
-        name: inner.name, start: () => inner.start(), status: () => inner.status(), close: () => inner.close(),
-        async prove(circuit: string, input: Record<string, unknown>) {
-          const asked = performance.now();
-          const r = await inner.prove(circuit, input);
-          const done = performance.now();
-          // A prover serves one request at a time: this one started when the previous ended.
-          if (circuit === 'batch-update') proofMs.push(done - Math.max(asked, busyUntil));
-          busyUntil = done;
-          return r;
-        },
-      };
+      return wrapProver(inner, async (circuit, input) => {
+        const asked = performance.now();
+        const r = await inner.prove(circuit, input);
+        const done = performance.now();
+        // A prover serves one request at a time: this one started when the previous ended.
+        if (circuit === 'batch-update') proofMs.push(done - Math.max(asked, busyUntil));
+        busyUntil = done;
+        return r;
+      });
     };
     const svc = await startService(
       { ...loadConfig({ ZKTRUST_CIRCUITS: configName, ZKTRUST_INSECURE_DEV_KEYS: '1', ZKTRUST_BATCH_PROVERS: String(provers), ZKTRUST_LOG_LEVEL: 'warn' }), port: 0, dataDir: join(dir, 'data'), adminToken: 'b', batchMaxWaitMs: 200, receiptDeadlineMs: 3_600_000 },

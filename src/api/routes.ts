@@ -9,6 +9,7 @@
  * validated here before the service is called.
  * @module
  */
+import { ZkTrustError } from '../errors.ts';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Aggregator } from '../service/aggregator.ts';
@@ -223,6 +224,12 @@ export function routes(maxRecords: number): Route[] {
 function sendFile(res: Response, path: string): Promise<undefined> {
   return new Promise((resolve, reject) => {
     res.type('application/octet-stream');
-    res.sendFile(path, { dotfiles: 'allow' }, (e) => (e ? reject(e) : resolve(undefined)));
+    res.sendFile(path, { dotfiles: 'allow' }, (e?: Error & { code?: string; status?: number }) => {
+      if (!e) return resolve(undefined);
+      // A client that went away mid-download: nothing to answer, nothing wrong here.
+      if (e.code === 'ECONNABORTED' || e.code === 'ECONNRESET' || res.headersSent) return resolve(undefined);
+      if (e.code === 'ENOENT' || e.status === 404) return reject(new ZkTrustError('not_found', 'no such file'));
+      reject(e);
+    });
   });
 }

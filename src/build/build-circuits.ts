@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileCircuit, PROJECT_ROOT, type CompiledCircuit } from './circom.ts';
+import { PROJECT_ROOT } from './circom.ts';
 
 export interface PolicyConfig {
   version: number;
@@ -55,11 +55,6 @@ export function configuration(name: string): { config: CircuitConfig; policy: Po
   const config = file.configurations[name];
   if (!config) throw new Error(`unknown circuit configuration "${name}" (have ${Object.keys(file.configurations).join(', ')})`);
   return { config, policy: file.policy };
-}
-
-/** Records a batch holds at most (every slot used). */
-export function batchCapacity(c: CircuitConfig): number {
-  return c.insertSlots + c.updateSlots;
 }
 
 // The generated text names this module's former place (scripts/lib/): the main components'
@@ -118,24 +113,4 @@ export async function writeMain(circuit: CircuitName, configName: string): Promi
   const old = await readFile(file, 'utf8').catch(() => undefined);
   if (old !== src) await writeFile(file, src);
   return file;
-}
-
-/**
- * Generates and compiles every circuit of a configuration into `outDir`.
- * @throws Error with the compiler's output if a circuit does not compile.
- */
-export async function buildCircuits(
-  configName: string,
-  outDir: string,
-  onProgress?: (msg: string) => void,
-): Promise<CompiledCircuit[]> {
-  const out: CompiledCircuit[] = [];
-  for (const name of CIRCUIT_NAMES) {
-    const main = await writeMain(name, configName);
-    const t = performance.now();
-    onProgress?.(`compiling ${configName}/${name}`);
-    out.push(await compileCircuit(main, outDir));
-    onProgress?.(`compiled ${configName}/${name} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  }
-  return out;
 }

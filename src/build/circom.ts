@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rename, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
@@ -67,9 +67,4 @@ export async function compileCircuit(source: string, outDir: string, opts: Compi
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** Lists .circom files directly inside `dir`. */
-export async function listCircuits(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.circom')).map((f) => join(dir, f));
 }

@@ -124,7 +124,7 @@ export class NativePoseidon {
     if (!buf) this.scratch.set(n, (buf = Buffer.alloc(32 * n)));
     for (let i = 0; i < n; i++) writeField(buf, 32 * i, inputs[i]!);
     this.addon.hashMany(n, buf, this.out);
-    return BigInt('0x' + this.out.toString('hex'));
+    return readField(this.out, 0);
   }
 }
 

@@ -205,8 +205,9 @@ export class KeyRing {
     const dropped = this.entries.filter((e) => e.fromSequence >= fromSequence);
     await this.opts.store.write(dropped.map((e) => ({ type: 'del' as const, sub: 'keysets' as const, key: numKey(e.fromSequence) })));
     for (const d of dropped) this.entries.splice(this.entries.indexOf(d), 1);
-    await this.schedule({ fromSequence, keySetHash: set.hash, source: 'dir', dir: rel, scheduledAt: Date.now() });
+    // The set first: from the moment the schedule names it, at() must find it.
     this.sets.set(set.hash, set);
+    await this.schedule({ fromSequence, keySetHash: set.hash, source: 'dir', dir: rel, scheduledAt: Date.now() });
     return set;
   }
 

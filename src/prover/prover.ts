@@ -48,3 +48,8 @@ export type ProverFactory = (spec: ProverSpec) => Prover;
 
 /** The default: a supervised child process on this machine per spec. */
 export const localProvers: ProverFactory = (spec) => new SupervisedProver(spec.name, spec.circuits, spec);
+
+/** `inner` with `prove` in place of its own (which `prove` may call): timing, tests. */
+export function wrapProver(inner: Prover, prove: Prover['prove']): Prover {
+  return { name: inner.name, start: () => inner.start(), status: () => inner.status(), close: () => inner.close(), prove };
+}

@@ -47,7 +47,7 @@ import { Ledger, submissionId, type LogEntry, type StoredOpening, type Submissio
 import { Projection, type ProjectionUndo } from './projection.ts';
 import { SnapshotDir } from './snapshots.ts';
 export type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
-import type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
+import type { CheckpointBody, KeyDocumentBody, KeyView, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
 import { ChallengeBody, RecordSchema, RegisterOrgBody, ThresholdRequestBody, parseOrThrow, submissionEnvelope } from '../protocol/schemas.ts';
 
 export interface AggregatorConfig {
@@ -108,7 +108,16 @@ interface InFlightBatch {
   keySetHash: string;
   /** Never rejects: the proof or the error. */
   result: Promise<{ proof?: ProofResult<string>; error?: Error }>;
+  /** `result`, for waiting on (one reaction per proof, however often the sequencer wakes). */
+  settled: Promise<unknown>;
 }
+
+const NOT_STARTED: InFlightBatch['result'] = Promise.resolve({ error: new Error('not started') });
+
+/** The built batches no longer follow the committed state: they are built again. */
+class PipelineOutOfStep extends Error {}
+/** The proof held but its checkpoint could not be stored: only the write is retried. */
+class StoreWriteFailed extends Error {}
 
 /** A checked submission waiting for the group commit. */
 interface PendingAppend {
@@ -134,7 +143,6 @@ export interface StoredBatch {
 
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const RECORD_KEYS = ['commitment', 'agent', 'epoch', 'kept', 'broken', 'violations', 'scope', 'salt'] as const;
 
 /** A simple async mutex: one registry change at a time keeps organisation indexes dense. */
 class Mutex {
@@ -276,9 +284,9 @@ export class Aggregator {
           return o && { publicKey: Uint8Array.from(Buffer.from(o.publicKey, 'hex')), active: o.status === 'active' };
         },
         schedule: async (dir, fromSequence) => {
-          await agg.keys.scheduleDir(dir, fromSequence, agg.sequence);
+          await agg.keys.scheduleDir(dir, fromSequence, agg.builtThrough);
         },
-        latestSequence: () => agg.sequence,
+        latestSequence: () => agg.builtThrough,
         log: agg.logger,
       });
       agg.commitments = await CommitmentChecker.start((reason) => agg.logger({ msg: 'native Poseidon unavailable; commitments are checked with WebAssembly', reason }));
@@ -736,11 +744,11 @@ export class Aggregator {
     return b;
   }
 
-  /** Which Poseidon checks commitments at ingestion: 'native, asm' or 'native, portable' (the
-   * addon and its field arithmetic), or 'wasm' (the WebAssembly fallback). */
   /** What the state's Poseidon runs on: `native, asm`, `native, portable` or `typescript`. */
   stateHashing = 'typescript';
 
+  /** Which Poseidon checks commitments at ingestion: 'native, asm' or 'native, portable' (the
+   * addon and its field arithmetic), or 'wasm' (the WebAssembly fallback). */
   get commitmentEngine(): string {
     return this.commitments?.description ?? 'none';
   }
@@ -809,7 +817,7 @@ export class Aggregator {
           clearTimeout(t);
           res('wake');
         };
-        void head?.result.then(() => {
+        void head?.settled.then(() => {
           clearTimeout(t);
           res('proof');
         });
@@ -818,15 +826,27 @@ export class Aggregator {
       if (woke === 'wake' || !head || !this.running) continue;
       try {
         await this.commitBatch(head, await head.result);
-        this.inflight.shift();
       } catch (e) {
         if (!this.running) return;
         this.logger({ level: 'warn', msg: 'batch proof failed; retrying', error: (e as Error).message, from: head.from, sequence: head.sequence });
         this.telemetry?.batchFailures.inc();
         await new Promise((r) => setTimeout(r, 1000));
-        if (this.running) this.startProof(head);
+        if (!this.running) return;
+        if (e instanceof StoreWriteFailed) continue; // the proof holds: only the write is retried
+        if (e instanceof PipelineOutOfStep) {
+          // The built batches no longer follow the committed state: build them again.
+          this.inflight = [];
+          await this.resetWorking();
+          continue;
+        }
+        this.startProof(head);
       }
     }
+  }
+
+  /** The last sequence a built batch will take: key sets may be scheduled only after it. */
+  get builtThrough(): number {
+    return this.sequence + this.inflight.length;
   }
 
   /** The first log entry no built batch holds, and the inserts among the entries before it. */
@@ -862,7 +882,7 @@ export class Aggregator {
     const input = buildBatch(this.working, applied, this.slots, this.policyHash, maxEpoch);
     const batch: InFlightBatch = {
       sequence: this.sequence + this.inflight.length + 1, from, to: from + applied.length, applied, input, maxEpoch, inserts: input.inserts,
-      t0: performance.now(), keySetHash: '', result: Promise.resolve({ error: new Error('not started') }),
+      t0: performance.now(), keySetHash: '', result: NOT_STARTED, settled: NOT_STARTED,
     };
     this.inflight.push(batch);
     this.startProof(batch);
@@ -870,14 +890,15 @@ export class Aggregator {
 
   /** (Re)starts the proof of a built batch under the key set its sequence is scheduled for. */
   private startProof(b: InFlightBatch): void {
-    const keySet = this.keys.at(b.sequence);
-    b.keySetHash = keySet.hash;
     let prover: Prover;
     try {
+      const keySet = this.keys.at(b.sequence);
+      b.keySetHash = keySet.hash;
       const provers = this.proversFor(keySet).batch;
       prover = provers[b.sequence % provers.length]!;
     } catch (e) {
       b.result = Promise.resolve({ error: e as Error });
+      b.settled = b.result;
       return;
     }
     const tp = performance.now();
@@ -888,6 +909,7 @@ export class Aggregator {
       },
       (e: unknown) => ({ error: e instanceof Error ? e : new Error(String(e)) }),
     );
+    b.settled = b.result;
   }
 
   /** Signs, stores and applies the head batch, if its proof is exactly what was asked and verifies. */
@@ -895,12 +917,13 @@ export class Aggregator {
     if (!result.proof) throw result.error ?? new Error('no proof');
     const { proof, publicSignals } = result.proof;
     const { sequence, from, to, input } = b;
-    if (sequence !== this.sequence + 1 || from !== this.proven) throw new Error('the batch is not the next one');
+    if (sequence !== this.sequence + 1 || from !== this.proven) throw new PipelineOutOfStep('the batch is not the next one');
     const keySet = this.keys.byHash(b.keySetHash);
     if (!keySet) throw new Error('the batch was proven under an unknown key set');
     // The prover's answer is trusted for nothing: its public signals must be exactly the
     // transition asked for (from the committed state), and the proof must verify below.
-    if (!sameStatement(BATCH_PUBLIC_SIGNALS, input.public, publicSignals) || input.public.oldRoot !== this.committed.root) throw new Error('the batch proof is not of the transition asked for');
+    if (input.public.oldRoot !== this.committed.root) throw new PipelineOutOfStep('the batch does not start from the committed state');
+    if (!sameStatement(BATCH_PUBLIC_SIGNALS, input.public, publicSignals)) throw new Error('the batch proof is not of the transition asked for');
     const named = input.public;
     // Sign only what verifies under the key set the checkpoint names, and only if that key
     // set is still the one in force (a rotation may have been scheduled meanwhile).
@@ -918,15 +941,23 @@ export class Aggregator {
       keyMode: keySet.descriptor.mode,
     });
     const stored: StoredBatch = { sequence, fromIndex: from, toIndex: to, proof, publicSignals, checkpoint };
-    await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
+    try {
+      await this.store.write([{ type: 'put', sub: 'batches', key: numKey(sequence), value: stored }]);
+      this.storeHealthy = true;
+    } catch (e) {
+      this.storeHealthy = false;
+      throw new StoreWriteFailed(`the checkpoint could not be written: ${(e as Error).message}`);
+    }
     buildBatch(this.committed, b.applied, this.slots, this.policyHash, b.maxEpoch);
     this.projected.pendingInserts -= b.inserts;
     this.proven = to;
     this.sequence = sequence;
+    this.inflight.shift();
     const rotated = this.latest?.body.keySetHash !== checkpoint.body.keySetHash;
     this.latest = checkpoint;
     this.presentationCache.clear();
-    if (rotated) await this.retireProvers();
+    // What follows a stored checkpoint never undoes it: a failure is logged, not retried.
+    if (rotated) await this.retireProvers().catch((e: Error) => this.logger({ level: 'error', msg: 'retiring old provers failed', error: e.message }));
     if (this.config.snapshotEveryBatches > 0 && sequence - this.snapshotSequence >= this.config.snapshotEveryBatches) this.snapshotCommitted();
     this.metrics.batchesProven++;
     // The pace of the pipeline, for backpressure: from the previous commit (or this batch's

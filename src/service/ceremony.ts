@@ -41,10 +41,9 @@ import { verifyStrict } from '../crypto/ed25519.ts';
 import { vkeyHash, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { ZkTrustError } from '../errors.ts';
 import { runCeremonyJob } from '../keys/ceremony-jobs.ts';
-import { writeKeySetFile } from '../keys/key-set-dir.ts';
-import { contributionHash as hashOfRecord, readPhase2 } from '../keys/phase2.ts';
+import { sha256OfFile, writeKeySetFile, zkeyContributions } from '../keys/key-set-dir.ts';
 import { checkPtau } from '../keys/ptau.ts';
-import { keyCurve, verificationKeyOf } from '../keys/zkey-file.ts';
+import { verificationKeyOf } from '../keys/zkey-file.ts';
 import type { CompiledCircuitFiles } from '../prover/artifacts.ts';
 import { CeremonyFinalizeBody, CeremonyStartBody, ContributionStatementSchema, parseOrThrow } from '../protocol/schemas.ts';
 import type { Store } from '../store/db.ts';
@@ -219,15 +218,13 @@ export class CeremonyCoordinator {
         const t0 = performance.now();
         await this.job({ kind: 'zkey-new', r1cs: files.r1csPath, ptau: c.ptauPath, out: tmp });
         await rename(tmp, join(dir, '0.zkey'));
-        c.state.circuits[name] = [{ index: 0, kind: 'init', zkey: await sha256File(join(dir, '0.zkey')), at: Date.now() }];
+        c.state.circuits[name] = [{ index: 0, kind: 'init', zkey: await sha256OfFile(join(dir, '0.zkey')), at: Date.now() }];
         this.deps.log({ level: 'info', msg: 'ceremony: initial key', ceremony: c.state.id, circuit: name, seconds: Math.round((performance.now() - t0) / 100) / 10 });
       }
       c.state.status = 'open';
     } catch (e) {
       if (this.stopping.signal.aborted) return;
-      c.state.status = 'failed';
-      c.state.error = `preparing: ${(e as Error).message}`;
-      this.deps.log({ level: 'error', msg: 'ceremony failed', ceremony: c.state.id, error: c.state.error });
+      this.failed(c, 'preparing', e);
     }
     await this.save();
   }
@@ -340,7 +337,6 @@ export class CeremonyCoordinator {
       const circuits: KeySetDescriptor['circuits'] = {};
       const verificationKeys: Record<string, never> = {};
       const zkeys: Record<string, string> = {};
-      const curve = await keyCurve();
       for (const [name, all] of Object.entries(c.state.circuits)) {
         const steps = all.filter((s) => s.kind !== 'beacon');
         const dir = this.dir(c.state.id, name);
@@ -352,7 +348,7 @@ export class CeremonyCoordinator {
         if (!ok) throw new Error(`${name}: the final key does not verify from its initial key and the powers of tau`);
         const bytes = new Uint8Array(await readFile(finalPath));
         const sha = createHash('sha256').update(bytes).digest('hex');
-        const records = (await readPhase2(bytes)).mpc.contributions.map((r) => hashOfRecord(curve, r));
+        const { hashes: records } = await zkeyContributions(bytes);
         const expected = [...steps.filter((s) => s.kind === 'contribution').map((s) => s.contributionHash!), contributionHash];
         if (canonicalJson(records) !== canonicalJson(expected)) throw new Error(`${name}: the final key's records are not the transcript's`);
         const vkey = await verificationKeyOf(bytes);
@@ -384,14 +380,16 @@ export class CeremonyCoordinator {
       this.deps.log({ level: 'info', msg: 'ceremony finalized', ceremony: c.state.id, keySetHash: file.keySetHash, fromCheckpoint: from });
     } catch (e) {
       if (this.stopping.signal.aborted) return;
-      c.state.status = 'failed';
-      c.state.error = `finalizing: ${(e as Error).message}`;
-      this.deps.log({ level: 'error', msg: 'ceremony failed', ceremony: c.state.id, error: c.state.error });
+      this.failed(c, 'finalizing', e);
     }
     await this.save();
   }
-}
 
-async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  // A step that went wrong ends the ceremony, saying where and why (the caller saves it).
+  private failed(c: { state: { id: string; status: string; error?: string } }, phase: string, e: unknown): void {
+    c.state.status = 'failed';
+    // The cause (paths, a child's message) stays in the log: the state is public (GET /v1/ceremony).
+    c.state.error = `${phase} failed; the aggregator's log says why`;
+    this.deps.log({ level: 'error', msg: 'ceremony failed', ceremony: c.state.id, phase, error: (e as Error).message });
+  }
 }

@@ -5,22 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { configuration } from '../build/build-circuits.ts';
 import type { AggregatorConfig } from './aggregator.ts';
+import type { LimitsConfig } from './limits.ts';
 
-export interface ServiceConfig extends AggregatorConfig {
+/** The service's settings: the aggregator's, the rate limits (src/service/limits.ts), and these. */
+export interface ServiceConfig extends AggregatorConfig, LimitsConfig {
   host: string;
   port: number;
   adminToken?: string;
   bodyLimit: number;
-  /** Signed requests per second per organisation (sustained), and its burst. */
-  ratePerSecond: number;
-  burst: number;
-  /** Requests per second per client address (sustained), before authentication, and its burst. */
-  addressRatePerSecond: number;
-  addressBurst: number;
-  /** Key downloads (hundreds of megabytes each) per client address per minute. */
-  downloadsPerMinute: number;
-  /** Presentations per agent per minute. */
-  presentationsPerMinute: number;
   /**
    * express's `trust proxy` setting: false (the default: the client address is the socket's),
    * true, a number of hops, or addresses and subnets (e.g. "loopback, 10.0.0.0/8").

@@ -29,10 +29,10 @@ export interface LimitsConfig {
   ratePerSecond: number;
   /** Requests an organisation may make at once above the sustained rate. */
   burst: number;
-  /** Requests per second per client address (sustained), and the address's burst. */
+  /** Requests per second per client address (sustained), before authentication, and the address's burst. */
   addressRatePerSecond: number;
   addressBurst: number;
-  /** Key downloads per address per minute. */
+  /** Key downloads (hundreds of megabytes each) per address per minute. */
   downloadsPerMinute: number;
   /** Presentations per agent per minute. */
   presentationsPerMinute: number;

@@ -13,7 +13,7 @@ import { audit } from '../../src/audit/audit.ts';
 import { OrgClient, type Receipt } from '../../src/client/org-client.ts';
 import { generateKeyPair } from '../../src/crypto/ed25519.ts';
 import { didFromPublicKey } from '../../src/crypto/identity.ts';
-import { localProvers, type Prover } from '../../src/prover/prover.ts';
+import { localProvers, wrapProver, type Prover } from '../../src/prover/prover.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { DEV_KEYS } from '../helpers/keys.ts';
@@ -29,33 +29,27 @@ const agents = Array.from({ length: 12 }, () => generateKeyPair());
 const asked = new Map<string, number>();
 const open = new Map<string, number>();
 let bothAtOnce = false;
-// Sequence numbers (as the batch's position in the order asked) whose first proof fails.
+// How many of the next batch proofs fail (after the prover has made them).
 let failNext = 0;
 
 function countingProvers(spec: Parameters<typeof localProvers>[0]): Prover {
   const inner = localProvers(spec);
-  return {
-    name: inner.name,
-    start: () => inner.start(),
-    status: () => inner.status(),
-    close: () => inner.close(),
-    async prove(circuit, input) {
-      if (circuit !== 'batch-update') return inner.prove(circuit, input);
-      asked.set(inner.name, (asked.get(inner.name) ?? 0) + 1);
-      open.set(inner.name, (open.get(inner.name) ?? 0) + 1);
-      if (open.size === 2 && [...open.values()].every((k) => k > 0)) bothAtOnce = true;
-      try {
-        const r = await inner.prove(circuit, input);
-        if (failNext > 0) {
-          failNext--;
-          throw new Error('this prover failed (test)');
-        }
-        return r;
-      } finally {
-        open.set(inner.name, open.get(inner.name)! - 1);
+  return wrapProver(inner, async (circuit, input) => {
+    if (circuit !== 'batch-update') return inner.prove(circuit, input);
+    asked.set(inner.name, (asked.get(inner.name) ?? 0) + 1);
+    open.set(inner.name, (open.get(inner.name) ?? 0) + 1);
+    if (open.size === 2 && [...open.values()].every((k) => k > 0)) bothAtOnce = true;
+    try {
+      const r = await inner.prove(circuit, input);
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('this prover failed (test)');
       }
-    },
-  };
+      return r;
+    } finally {
+      open.set(inner.name, open.get(inner.name)! - 1);
+    }
+  });
 }
 
 beforeAll(async () => {
@@ -88,8 +82,8 @@ describe('pipelined proving with two batch provers', () => {
       if (day === 2) failNext = 1;
     }
     await svc.aggregator.drain(240_000);
-    expect([...asked.values()].every((n) => n > 0)).toBe(true);
     expect(asked.size).toBe(2);
+    for (const n of asked.values()) expect(n).toBeGreaterThanOrEqual(2);
     expect(bothAtOnce).toBe(true);
     expect(logs.filter((l) => l.msg === 'batch proof failed; retrying')).toHaveLength(1);
     // Checkpoints 1..n in order, each starting where the previous ended.

@@ -81,7 +81,7 @@ describe('supervision', () => {
     // Every failed proof is counted: the one proving, and the one built ahead that waited on the
     // same child (the sequencer keeps a batch ready behind the one being proven).
     const failed = logs.filter((l) => l.includes('batch proof failed; retrying')).length;
-    expect(failed).toBeGreaterThanOrEqual(1);
+    expect([1, 2]).toContain(failed);
     expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(new RegExp(`zktrust_batch_failures_total ${failed}\\b`));
   }, 240_000);
 
@@ -142,6 +142,7 @@ describe("privacy of the verifier's context", () => {
     }
     // Nor anywhere in its data directory (LevelDB's files, keys, everything).
     const files = (await readdir(join(dir, 'data'), { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+    expect(files.some((f) => f.name.endsWith('.log') || f.name.endsWith('.ldb'))).toBe(true);
     for (const f of files) {
       const bytes = (await readFile(join(f.parentPath, f.name))).toString('latin1');
       expect(bytes.includes(nonce) || bytes.includes(audience), join(f.parentPath, f.name)).toBe(false);
