@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line: serve, info, keygen, org add, submit, prove, verify, audit, setup, demo.
+ * The zktrust command line: serve, worker, info, keygen, org add, submit, prove, verify, audit, setup, demo.
  * Results go to stdout (JSON with --json); progress and errors to stderr, progress bars only
  * when stderr is a terminal and never with --json.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  * @module
  */
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { ensureArtifacts } from '../build/ensure-artifacts.ts';
 import { generateKeyPair } from '../crypto/ed25519.ts';
@@ -50,6 +51,33 @@ program
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
     jsonLogger({ msg: 'admin token', file: process.env.ZKTRUST_ADMIN_TOKEN ? 'ZKTRUST_ADMIN_TOKEN' : `${config.dataDir}/admin.token` });
+  });
+
+program
+  .command('worker')
+  .description('prove jobs from the Redis queue of aggregators run with ZKTRUST_REDIS_URL (any number, any machine; docs/operations.md)')
+  .option('--redis <url>', 'Redis URL (default: ZKTRUST_REDIS_URL)', process.env.ZKTRUST_REDIS_URL)
+  .option('--url <url>', 'the aggregator, for its key sets (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--circuits <name>', 'circuit configuration (default: ZKTRUST_CIRCUITS or production)', process.env.ZKTRUST_CIRCUITS || 'production')
+  .option('--cache <dir>', 'where fetched key sets are kept (default: <ZKTRUST_DATA_DIR or ./data>/worker-keys)')
+  .option('--concurrency <n>', 'jobs at once (default 1)', integer, 1)
+  .action(async (o: { redis?: string; url: string; circuits: string; cache?: string; concurrency: number }) => {
+    if (!o.redis) throw new UsageError('a Redis URL is required: --redis or ZKTRUST_REDIS_URL');
+    const { ProofWorker } = await import('../prover/worker.ts');
+    await ensureArtifacts(o.circuits, { update: false, devKeys: false, onProgress: (m) => jsonLogger({ level: 'info', msg: 'setup', detail: m }) });
+    const lock = process.env.ZKTRUST_WORKER_LOCK_MS;
+    const worker = await ProofWorker.start({
+      redisUrl: o.redis, aggregatorUrl: o.url, config: o.circuits, concurrency: Math.max(1, o.concurrency), prefix: process.env.ZKTRUST_REDIS_PREFIX || undefined,
+      cacheDir: o.cache ?? join(process.env.ZKTRUST_DATA_DIR || './data', 'worker-keys'),
+      ...(lock ? { lockDurationMs: integer(lock) } : {}),
+      log: jsonLogger,
+    });
+    const stop = (signal: string) => {
+      jsonLogger({ msg: 'worker stopping; finishing the job in hand', signal });
+      void worker.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
   });
 
 program

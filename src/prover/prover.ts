@@ -1,6 +1,6 @@
 /**
  * What the aggregator needs of a prover, whatever runs it: a child process on this machine
- * (SupervisedProver, the default) or, later, workers elsewhere. The aggregator never trusts
+ * (SupervisedProver, the default) or workers anywhere behind a Redis queue (queue-provers.ts). The aggregator never trusts
  * a prover's answer: it checks the public signals against what it asked and verifies the
  * proof under the key set before it signs a checkpoint or serves a presentation.
  * @module
@@ -26,17 +26,25 @@ export interface Prover {
   /** Resolves when the prover can take requests. */
   start(): Promise<unknown>;
   /**
-   * Proves `input` for `circuit`.
+   * Proves `input` for `circuit`; `opts.sequence` names the batch (a queue makes one job per
+   * batch, whoever asks and however often).
    * @throws ZkTrustError('unavailable') with a Retry-After when its queue is full.
    */
-  prove(circuit: string, input: Record<string, unknown>): Promise<ProofResult<string>>;
+  prove(circuit: string, input: Record<string, unknown>, opts?: { sequence?: number }): Promise<ProofResult<string>>;
   status(): ProverStatus;
+  /**
+   * How many proofs it makes at once (the workers behind a queue); 1 when absent. The
+   * sequencer builds that many batches ahead, and one more.
+   */
+  capacity?(): number;
   close(): Promise<void>;
 }
 
 /** What a prover is made for: one circuit of one key set. */
 export interface ProverSpec {
   name: string;
+  /** The key set its proving keys belong to. */
+  keySetHash: string;
   circuits: readonly CircuitFiles[];
   /** Requests queued or in progress beyond which prove() refuses at once. */
   maxQueue: number;
@@ -51,5 +59,8 @@ export const localProvers: ProverFactory = (spec) => new SupervisedProver(spec.n
 
 /** `inner` with `prove` in place of its own (which `prove` may call): timing, tests. */
 export function wrapProver(inner: Prover, prove: Prover['prove']): Prover {
-  return { name: inner.name, start: () => inner.start(), status: () => inner.status(), close: () => inner.close(), prove };
+  return {
+    name: inner.name, start: () => inner.start(), status: () => inner.status(), close: () => inner.close(), prove,
+    ...(inner.capacity ? { capacity: () => inner.capacity!() } : {}),
+  };
 }

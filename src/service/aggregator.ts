@@ -321,6 +321,7 @@ export class Aggregator {
         const name = `${circuit}/${set.hash.slice(0, 12)}${k > 0 ? `#${k + 1}` : ''}`;
         return this.proverFactory({
           name,
+          keySetHash: set.hash,
           circuits: [{ circuit, wasmPath: this.keys.wasmPath(circuit), zkeyPath: set.zkeyPaths[circuit]!, publicNames }],
           maxQueue,
           onRestart: (reason) => {
@@ -782,9 +783,19 @@ export class Aggregator {
     await this.loop?.catch(() => undefined);
   }
 
-  /** How many batch provers prove at once. */
+  /** How many batch provers the sequencer keeps (ZKTRUST_BATCH_PROVERS; one queue in front of workers). */
   private get batchProverCount(): number {
     return Math.max(1, Math.floor(this.config.batchProvers ?? 1));
+  }
+
+  /**
+   * How many batches may be in flight: one per proof the batch provers make at once (a queue
+   * counts its live workers), and one more built ahead.
+   */
+  private get pipelineDepth(): number {
+    const batch = this.provers.get(this.keys.at(this.sequence + 1).hash)?.batch;
+    const proving = batch ? batch.reduce((n, p) => n + (p.capacity?.() ?? 1), 0) : this.batchProverCount;
+    return Math.max(1, proving) + 1;
   }
 
   /**
@@ -798,7 +809,7 @@ export class Aggregator {
   private async sequencerLoop(): Promise<void> {
     while (this.running) {
       try {
-        while (this.inflight.length < this.batchProverCount + 1 && this.batchDue()) await this.buildNextBatch();
+        while (this.inflight.length < this.pipelineDepth && this.batchDue()) await this.buildNextBatch();
       } catch (e) {
         if (!this.running) return;
         this.logger({ level: 'warn', msg: 'batch could not be built; rebuilding from the proven state', error: (e as Error).message, from: this.proven });
@@ -864,7 +875,7 @@ export class Aggregator {
   }
 
   private nextDueInMs(): number {
-    if (this.ledger.size <= this.builtTo || this.inflight.length >= this.batchProverCount + 1) return 1000;
+    if (this.ledger.size <= this.builtTo || this.inflight.length >= this.pipelineDepth) return 1000;
     return Math.max(10, this.ledger.entry(this.builtTo).acceptedAt + this.config.batchMaxWaitMs - Date.now());
   }
 
@@ -902,7 +913,7 @@ export class Aggregator {
       return;
     }
     const tp = performance.now();
-    b.result = prover.prove('batch-update', b.input.input).then(
+    b.result = prover.prove('batch-update', b.input.input, { sequence: b.sequence }).then(
       (r) => {
         this.telemetry?.proveDuration.observe({ circuit: 'batch-update' }, (performance.now() - tp) / 1000);
         return { proof: r };

@@ -20,6 +20,10 @@ export interface ServiceConfig extends AggregatorConfig, LimitsConfig {
   trustProxy: boolean | number | string;
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   logLevel: string;
+  /** With a redis:// URL, proofs go to `zktrust worker` processes through BullMQ (src/prover/queue-provers.ts). */
+  redisUrl?: string;
+  /** The Redis key prefix of the proving queue (default "zktrust"). */
+  redisPrefix?: string;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -37,7 +41,7 @@ export const SETTINGS = [
   'ZKTRUST_EXPECTED_MS_PER_RECORD', 'ZKTRUST_SNAPSHOT_EVERY', 'ZKTRUST_ADMIN_TOKEN', 'ZKTRUST_BODY_LIMIT', 'ZKTRUST_RATE_PER_SECOND', 'ZKTRUST_RATE_BURST',
   'ZKTRUST_ADDRESS_RATE_PER_SECOND', 'ZKTRUST_ADDRESS_BURST',
   'ZKTRUST_INSECURE_DEV_KEYS', 'ZKTRUST_KEY_SET', 'ZKTRUST_MAX_QUEUED_PRESENTATIONS', 'ZKTRUST_BATCH_PROVERS', 'ZKTRUST_DOWNLOADS_PER_MINUTE',
-  'ZKTRUST_PRESENTATIONS_PER_MINUTE', 'ZKTRUST_TRUST_PROXY', 'ZKTRUST_LOG_LEVEL',
+  'ZKTRUST_PRESENTATIONS_PER_MINUTE', 'ZKTRUST_TRUST_PROXY', 'ZKTRUST_LOG_LEVEL', 'ZKTRUST_REDIS_URL', 'ZKTRUST_REDIS_PREFIX',
 ] as const;
 
 function trustProxy(v: string | undefined): boolean | number | string {
@@ -128,5 +132,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Servic
     presentationsPerMinute: num(env, 'ZKTRUST_PRESENTATIONS_PER_MINUTE', 30),
     trustProxy: trustProxy(env.ZKTRUST_TRUST_PROXY),
     logLevel: logLevel(env.ZKTRUST_LOG_LEVEL),
+    redisUrl: env.ZKTRUST_REDIS_URL || undefined,
+    redisPrefix: env.ZKTRUST_REDIS_PREFIX || undefined,
   };
 }

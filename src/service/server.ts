@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { pino, type Logger as Pino } from 'pino';
 import { createApp } from '../api/app.ts';
 import { ERROR_STATUS, ZkTrustError, toProblem, type ErrorCode } from '../errors.ts';
+import { QueueProverPool } from '../prover/queue-provers.ts';
 import { Aggregator } from './aggregator.ts';
 import type { ServiceConfig } from './config.ts';
 import { RateLimits } from './limits.ts';
@@ -192,6 +193,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
   logEntry({ msg: 'listening', url, circuits: config.circuits, dataDir: config.dataDir, phase: 'starting' });
 
   let aggregator: Aggregator;
+  let queue: QueueProverPool | undefined;
   try {
     if (opts.prepare) {
       step = 'preparing the circuits';
@@ -199,11 +201,17 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
     }
     step = 'opening the aggregator';
     const shown = new Map<string, number>();
+    // With Redis, proofs go to `zktrust worker` processes; else to child processes here.
+    if (config.redisUrl && !opts.provers) {
+      queue = new QueueProverPool(config.redisUrl, { prefix: config.redisPrefix });
+      await queue.start();
+      logEntry({ level: 'info', msg: 'proving through the Redis queue', workers: queue.workerCount });
+    }
     aggregator = await Aggregator.open(config, {
       log: logEntry,
       telemetry: handle.telemetry,
       limits,
-      provers: opts.provers,
+      provers: opts.provers ?? queue?.factory,
       onKeyProgress: (circuit, phaseName, done, total) => {
         percent = Math.floor((100 * done) / Math.max(1, total));
         step = `making local keys: ${circuit}, ${phaseName}`;
@@ -219,6 +227,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
     phase = 'failed';
     failure = (e as Error).message;
     logEntry({ level: 'fatal', msg: 'start failed', error: failure });
+    await queue?.close();
     await new Promise<void>((r) => {
       server.close(() => r());
       server.closeAllConnections();
@@ -250,6 +259,7 @@ export async function startService(config: ServiceConfig, log?: Logger, opts: { 
           server.closeAllConnections();
         });
         await aggregator.close();
+        await queue?.close();
         logEntry({ msg: 'stopped' });
         logger.flush();
       })();
