@@ -9,7 +9,8 @@ import type { ProofResult } from './groth16-prover.ts';
 import type { CircuitFiles } from './prover-process.ts';
 import { SupervisedProver } from './supervised-prover.ts';
 
-export type ProverState = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed';
+/** `unavailable`: nothing can prove now (a queue without a live worker, or unreachable). */
+export type ProverState = 'idle' | 'starting' | 'ready' | 'restarting' | 'unavailable' | 'closed';
 
 export interface ProverStatus {
   name: string;

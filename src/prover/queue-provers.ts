@@ -22,6 +22,11 @@ export interface QueueProverOptions {
   prefix?: string;
   /** How long a presentation waits for a worker before 503 (default 120 s). */
   presentationTimeoutMs?: number;
+  /**
+   * How long the sequencer waits for a batch job before it asks again (default 5 min). Asking
+   * again finds the same job if Redis still has it, or adds it anew if Redis lost it.
+   */
+  batchWaitMs?: number;
   /** How often the live workers are counted (default 2 s). */
   workerPollMs?: number;
   /** Attempts per job before it fails (default 3): a worker that throws or dies mid-job. */
@@ -58,9 +63,11 @@ export class QueueProverPool {
   private closed = false;
 
   constructor(redisUrl: string, opts: QueueProverOptions = {}) {
-    this.opts = { prefix: DEFAULT_QUEUE_PREFIX, presentationTimeoutMs: 120_000, workerPollMs: 2000, attempts: 3, ...opts };
+    this.opts = { prefix: DEFAULT_QUEUE_PREFIX, presentationTimeoutMs: 120_000, batchWaitMs: 300_000, workerPollMs: 2000, attempts: 3, ...opts };
     const connection = redisConnection(redisUrl);
-    this.queue = new Queue(PROOF_QUEUE, { connection, prefix: this.opts.prefix });
+    // Adding a job fails at once while Redis is unreachable (a presentation answers 503, the
+    // sequencer retries) rather than waiting in ioredis's offline queue.
+    this.queue = new Queue(PROOF_QUEUE, { connection: { ...connection, enableOfflineQueue: false }, prefix: this.opts.prefix });
     this.events = new QueueEvents(PROOF_QUEUE, { connection, prefix: this.opts.prefix });
     // A queue that cannot reach Redis reports it through readiness, not an unhandled event.
     this.queue.on('error', (e) => (this.lastError = e.message));
@@ -101,7 +108,7 @@ export class QueueProverPool {
       start: () => pool.start(),
       capacity: () => Math.max(1, pool.workers),
       status(): ProverStatus {
-        const state = pool.closed ? 'closed' : pool.workers > 0 && !pool.lastError ? 'ready' : 'starting';
+        const state = pool.closed ? 'closed' : pool.workers > 0 && !pool.lastError ? 'ready' : 'unavailable';
         const detail = pool.lastError ?? (pool.workers === 0 ? 'no worker connected' : undefined);
         return { name: `${spec.name} (redis, ${pool.workers} workers)`, state, restarts: 0, queue: queued, ...(detail ? { lastError: detail } : {}) };
       },
@@ -127,24 +134,29 @@ export class QueueProverPool {
     if (this.closed) throw new ZkTrustError('unavailable', 'the provers are closed');
     const data = proofJobData(circuit, keySetHash, input);
     const jobId = proofJobId(data, sequence);
-    // A job that failed every attempt is kept for inspection; asking again means a new try.
-    const old = await Job.fromId(this.queue, jobId);
-    if (old && (await old.isFailed())) await old.remove();
-    const job = await this.queue.add(circuit, data, {
-      jobId,
-      priority: JOB_PRIORITY[circuit as keyof typeof JOB_PRIORITY] ?? 10,
-      attempts: this.opts.attempts,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
-    const timeout = circuit === 'threshold' ? this.opts.presentationTimeoutMs : undefined;
+    const presentation = circuit === 'threshold';
+    let job: Job;
+    try {
+      // A job that failed every attempt is kept for inspection; asking again means a new try.
+      const old = await Job.fromId(this.queue, jobId);
+      if (old && (await old.isFailed())) await old.remove();
+      job = await this.queue.add(circuit, data, {
+        jobId,
+        priority: JOB_PRIORITY[circuit as keyof typeof JOB_PRIORITY] ?? 10,
+        attempts: this.opts.attempts,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600 },
+      });
+    } catch (e) {
+      throw new ZkTrustError('unavailable', `the proving queue is unreachable: ${(e as Error).message}`, { retryAfterS: 5 });
+    }
     let value: unknown;
     try {
-      value = await job.waitUntilFinished(this.events, timeout);
+      value = await job.waitUntilFinished(this.events, presentation ? this.opts.presentationTimeoutMs : this.opts.batchWaitMs);
     } catch (e) {
       const msg = (e as Error).message;
-      if (/timed out/i.test(msg)) throw new ZkTrustError('unavailable', 'no worker proved the presentation in time; retry later', { retryAfterS: 5 });
+      if (/timed out/i.test(msg)) throw new ZkTrustError('unavailable', `no worker finished job ${jobId} in time`, { retryAfterS: 5 });
       throw new Error(`proving job ${jobId} failed: ${msg}`);
     }
     const r = parseProofJobResult(value, publicNames.length);
@@ -156,6 +168,11 @@ export class QueueProverPool {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.poll);
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // Closing says goodbye to Redis, which waits for ever while Redis is away (and so does
+    // a forced disconnect): give it a moment, then drop the connections without waiting.
+    const closed = Promise.allSettled([this.events.close(), this.queue.close()]).then(() => true);
+    if (!(await Promise.race([closed, new Promise<false>((r) => setTimeout(() => r(false), 2000).unref())]))) {
+      void Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
+    }
   }
 }

@@ -9,7 +9,6 @@
  *   - a job is one per statement and batch: asking twice gives the same proof (one job);
  *   - a worker offered keys that are not the key set's refuses to prove with them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,62 +26,29 @@ import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
 import { buildThresholdInput, THRESHOLD_PUBLIC_SIGNALS } from '../../src/state/threshold-input.ts';
 import { createVerifier } from '../../src/verifier/presentation.ts';
-import { ROOT } from '../helpers/circuit.ts';
 import { testLocalKeySetDir } from '../helpers/keys.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { registerOrgs } from '../helpers/service.ts';
-
-interface WorkerProc {
-  proc: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  kill(): Promise<void>;
-}
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let dir: string;
 let redis: TestRedis;
 let svc: RunningService;
-const workers: WorkerProc[] = [];
+const workers: WorkerProcess[] = [];
 const PREFIX = `zkt${process.pid}`;
 const org = generateKeyPair();
+/** An agent with proven records (first test). */
+let provenAgent: ReturnType<typeof generateKeyPair> | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `zktrust worker` in a child process, its JSON log lines collected. */
-function startWorker(name: string, opts: { url?: string } = {}): Promise<WorkerProc> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker', '--redis', redis.url, '--url', opts.url ?? svc.url, '--circuits', 'test', '--cache', join(dir, name)], {
-    cwd: ROOT,
-    env: { ...process.env, ZKTRUST_REDIS_PREFIX: PREFIX, ZKTRUST_WORKER_LOCK_MS: '3000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const w: WorkerProc = {
-    proc,
-    lines: [],
-    async kill() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  workers.push(w);
-  let buf = '';
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    proc.stdout!.on('data', (d) => {
-      buf += d;
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      for (const l of parts) {
-        const entry = JSON.parse(l) as Record<string, unknown>;
-        w.lines.push(entry);
-        if (entry.msg === 'worker ready') resolve(w);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}):\n${err.slice(-2000)}`)));
+function startWorker(name: string, opts: { url?: string } = {}): Promise<WorkerProcess> {
+  return startWorkerProcess({ redisUrl: redis.url, aggregatorUrl: opts.url ?? svc.url, prefix: PREFIX, config: 'test', cacheDir: join(dir, name), lockMs: 3000 }).then((w) => {
+    workers.push(w);
+    return w;
   });
 }
 
-const said = (w: WorkerProc, msg: string, circuit?: string) => w.lines.filter((l) => l.msg === msg && (circuit === undefined || l.circuit === circuit));
+const said = (w: WorkerProcess, msg: string, circuit?: string) => w.said(msg, circuit);
 
 async function until(what: string, cond: () => boolean, timeoutMs = 120_000): Promise<void> {
   const t0 = Date.now();
@@ -115,7 +81,7 @@ afterAll(async () => {
 
 describe('workers on Redis', () => {
   it('two workers prove every batch and a presentation; kill -9 of one mid-job loses nothing', async () => {
-    const [w1, w2] = workers as [WorkerProc, WorkerProc];
+    const [w1, w2] = workers as [WorkerProcess, WorkerProcess];
     // Readiness counts the workers behind the queue.
     await until('two workers counted', () => svc.aggregator.proverStatus().every((p) => p.name.includes('2 workers') && p.state === 'ready'), 30_000);
     const client = new OrgClient(org.secretKey, svc.url, svc.aggregator.did);
@@ -124,7 +90,7 @@ describe('workers on Redis', () => {
     // Two new agents a batch in the test configuration: at least four batches.
     for (const [i, a] of agents.entries()) receipts.push((await client.submit([{ agent: didFromPublicKey(a.publicKey), epoch: 1, kept: 20 + i, broken: 1, violations: 0 }])).receipt);
     // Kill the first worker seen starting a batch proof, while it proves.
-    let victim: WorkerProc | undefined;
+    let victim: WorkerProcess | undefined;
     await until('a batch job in hand', () => (victim = [w1, w2].find((w) => said(w, 'proving', 'batch-update').length > said(w, 'proved', 'batch-update').length)) !== undefined);
     const job = said(victim!, 'proving', 'batch-update').at(-1)!.job as string;
     await sleep(100);
@@ -147,6 +113,7 @@ describe('workers on Redis', () => {
     expect(batchJobs.length).toBe(report.batches);
     // A presentation through the same pool, verified as a verifier would.
     const agent = agents[7]!;
+    provenAgent = agent;
     const nonce = 'workers-nonce';
     const ctx = { nonce, audience: 'https://verifier.example', expiry: Math.floor(Date.now() / 1000) + 600 };
     const presentation = await new AgentClient(agent.secretKey, svc.url).present({ minScore: 300, context: ctx });
@@ -214,4 +181,25 @@ describe('workers on Redis', () => {
       fake.close();
     }
   }, 180_000);
+});
+
+describe('Redis unreachable', () => {
+  it('presentations answer 503 at once, readiness says why, the service stays up', async () => {
+    await redis.stop();
+    const agent = generateKeyPair();
+    const client = new OrgClient(org.secretKey, svc.url, svc.aggregator.did);
+    const { receipt } = await client.submit([{ agent: didFromPublicKey(agent.publicKey), epoch: 1, kept: 9, broken: 0, violations: 0 }]);
+    expect(receipt.body.count).toBe(1);
+    await until('readiness to tell', () => svc.aggregator.proverStatus().some((p) => p.state === 'unavailable'), 30_000);
+    const ready = await fetch(`${svc.url}/v1/ready`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toMatch(/redis/);
+    // An agent with a proven record asks for a presentation: refused at once, with Retry-After.
+    const t0 = performance.now();
+    const err = await new AgentClient(provenAgent!.secretKey, svc.url).present({ minScore: 300, context: { nonce: 'n-down', audience: 'https://v.example', expiry: Math.floor(Date.now() / 1000) + 600 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: 'unavailable' });
+    expect((err as { retryAfterS?: number }).retryAfterS).toBeGreaterThan(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect((await fetch(`${svc.url}/v1/health`)).status).toBe(200);
+  }, 120_000);
 });
