@@ -88,9 +88,27 @@ export class ProofWorker {
   static async start(opts: WorkerOptions): Promise<ProofWorker> {
     const w = new ProofWorker(opts);
     await w.worker.waitUntilReady();
+    await w.warmUp();
     void w.worker.run().catch((e: Error) => opts.log({ level: 'error', msg: 'worker stopped', error: e.message }));
     opts.log({ level: 'info', msg: 'worker ready', queue: PROOF_QUEUE, config: opts.config, aggregator: opts.aggregatorUrl, pid: process.pid });
     return w;
+  }
+
+  /**
+   * Fetches and checks the aggregator's current key set and starts its provers, so that the
+   * first job does not wait for them. An unreachable aggregator is no error here: jobs fetch
+   * their key sets when they come.
+   */
+  private async warmUp(): Promise<void> {
+    try {
+      const res = await fetch(`${this.opts.aggregatorUrl.replace(/\/+$/, '')}/v1/keys`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const { keySetHash: hash } = (await res.json()) as { keySetHash?: unknown };
+      if (typeof hash !== 'string' || !HASH.test(hash)) throw new Error('the aggregator names no key set');
+      await Promise.all(Object.keys(PUBLIC_NAMES).map(async (c) => (await this.proverFor(hash, c)).start()));
+    } catch (e) {
+      this.opts.log({ level: 'warn', msg: 'the current key set could not be loaded ahead; jobs will fetch theirs', error: (e as Error).message });
+    }
   }
 
   private async process(job: Job<ProofJobData, ProofJobResult>): Promise<ProofJobResult> {

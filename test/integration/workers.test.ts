@@ -131,7 +131,7 @@ describe('workers on Redis', () => {
         name: 'twice', keySetHash: keys.keySetHash, maxQueue: 4,
         circuits: [{ circuit: 'threshold', wasmPath: artifactPaths('test', 'threshold').wasm, zkeyPath: '', publicNames: THRESHOLD_PUBLIC_SIGNALS }],
       });
-      const state = (svc.aggregator as unknown as { committed: Parameters<typeof buildThresholdInput>[0] }).committed;
+      const state = svc.aggregator.sequencer.committed;
       const agent = [...state.orgEpochs()][0]!.agent;
       const { input } = buildThresholdInput(state, { agent, minScore: 0n, minRecords: 0n, minOrgs: 0n, contextHash: 12345n }, BigInt(svc.aggregator.keyDocument().policyHash));
       const [a, b] = await Promise.all([prover.prove('threshold', input), prover.prove('threshold', input)]);
