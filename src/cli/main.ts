@@ -55,7 +55,7 @@ program
 
 program
   .command('worker')
-  .description('prove jobs from the Redis queue of aggregators run with ZKTRUST_REDIS_URL (any number, any machine; docs/operations.md)')
+  .description('prove jobs from the Redis queue of an aggregator run with ZKTRUST_REDIS_URL (any number, any machine; README, "Proving on workers")')
   .option('--redis <url>', 'Redis URL (default: ZKTRUST_REDIS_URL)', process.env.ZKTRUST_REDIS_URL)
   .option('--url <url>', 'the aggregator, for its key sets (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
   .option('--circuits <name>', 'circuit configuration (default: ZKTRUST_CIRCUITS or production)', process.env.ZKTRUST_CIRCUITS || 'production')
