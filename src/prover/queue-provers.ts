@@ -110,7 +110,7 @@ export class QueueProverPool {
       status(): ProverStatus {
         const state = pool.closed ? 'closed' : pool.workers > 0 && !pool.lastError ? 'ready' : 'unavailable';
         const detail = pool.lastError ?? (pool.workers === 0 ? 'no worker connected' : undefined);
-        return { name: `${spec.name} (redis, ${pool.workers} workers)`, state, restarts: 0, queue: queued, ...(detail ? { lastError: detail } : {}) };
+        return { name: `${spec.name} (redis, ${pool.workers} worker${pool.workers === 1 ? '' : 's'})`, state, restarts: 0, queue: queued, ...(detail ? { lastError: detail } : {}) };
       },
       close: async () => {},
       async prove(name, input, opts = {}) {

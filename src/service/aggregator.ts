@@ -167,6 +167,7 @@ export class Aggregator {
     this.ingestion = new Ingestion(parts, {
       config, ledger: this.ledger, registry: this.registry, projection, commitments: this.commitments!, policy, limits,
       pending: () => this.sequencer.pending,
+      proving: () => this.provers.batchProvers(keys.at(this.sequencer.latestSequence + 1).hash)?.some((p) => p.status().state !== 'unavailable') ?? true,
       onAppended: () => this.sequencer.poke(),
     });
     const { replayed } = await this.sequencer.recover();

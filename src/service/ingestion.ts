@@ -48,6 +48,8 @@ export interface IngestionDeps {
   limits?: RateLimits;
   /** Entries accepted but not yet proven (the sequencer's backlog). */
   pending: () => number;
+  /** Whether a prover can take batches now (a queue without a live worker cannot). */
+  proving: () => boolean;
   /** Called after entries are appended (wakes the sequencer). */
   onAppended: () => void;
 }
@@ -163,11 +165,14 @@ export class Ingestion {
    * records accepted earlier in the same group commit (their inserts are already in the
    * projection).
    * @throws ZkTrustError payload_too_large for a submission larger than the capacity itself
-   *   (it could never be accepted), unavailable (retry later) when the backlog is too long.
+   *   (it could never be accepted), unavailable (retry later) when the backlog is too long or
+   *   no prover is connected.
    */
   private checkCapacity(count: number, inserts: number, ahead = 0): void {
     const { config, projection } = this.deps;
     const { metrics } = this.parts;
+    // No receipt whose deadline nothing is there to meet.
+    if (!this.deps.proving()) throw new ZkTrustError('unavailable', 'no prover is connected; retry later', { retryAfterS: 10 });
     const { insertSlots, updateSlots } = config;
     const msPerBatch = metrics.batchesProven > 0 ? metrics.batchProveMs / metrics.batchesProven : config.expectedMsPerRecord * (insertSlots + updateSlots);
     const available = Math.floor((0.8 * config.receiptDeadlineMs) / Math.max(1, msPerBatch));

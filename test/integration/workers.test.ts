@@ -7,7 +7,9 @@
  *   - a worker killed with kill -9 in the middle of a job loses nothing: its job is taken by
  *     the other worker once its lock lapses, and proven once;
  *   - a job is one per statement and batch: asking twice gives the same proof (one job);
- *   - a worker offered keys that are not the key set's refuses to prove with them.
+ *   - a worker offered keys that are not the key set's refuses to prove with them;
+ *   - with Redis gone, submissions and presentations answer 503 (nothing stored), readiness
+ *     says why, and the service stays up.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -168,6 +170,7 @@ describe('workers on Redis', () => {
     await Promise.all(workers.map((w) => w.kill()));
     const misled = await startWorker('misled', { url });
     try {
+      await until('the misled worker counted', () => svc.aggregator.proverStatus().every((p) => p.name.includes('1 worker)') && p.state === 'ready'), 30_000);
       const client = new OrgClient(org.secretKey, svc.url, svc.aggregator.did);
       await client.submit([{ agent: didFromPublicKey(generateKeyPair().publicKey), epoch: 1, kept: 5, broken: 0, violations: 0 }]);
       await until('the job refused', () => said(misled, 'job failed').length > 0, 60_000);
@@ -184,16 +187,18 @@ describe('workers on Redis', () => {
 });
 
 describe('Redis unreachable', () => {
-  it('presentations answer 503 at once, readiness says why, the service stays up', async () => {
+  it('submissions and presentations answer 503 at once, readiness says why, the service stays up', async () => {
     await redis.stop();
-    const agent = generateKeyPair();
-    const client = new OrgClient(org.secretKey, svc.url, svc.aggregator.did);
-    const { receipt } = await client.submit([{ agent: didFromPublicKey(agent.publicKey), epoch: 1, kept: 9, broken: 0, violations: 0 }]);
-    expect(receipt.body.count).toBe(1);
     await until('readiness to tell', () => svc.aggregator.proverStatus().some((p) => p.state === 'unavailable'), 30_000);
     const ready = await fetch(`${svc.url}/v1/ready`);
     expect(ready.status).toBe(503);
     expect(JSON.stringify(await ready.json())).toMatch(/redis/);
+    // No receipt is given that nothing could honour: 503, nothing stored.
+    const client = new OrgClient(org.secretKey, svc.url, svc.aggregator.did);
+    const size = svc.aggregator.treeHead().body.size;
+    const refused = await client.submit([{ agent: didFromPublicKey(generateKeyPair().publicKey), epoch: 1, kept: 9, broken: 0, violations: 0 }]).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 503, code: 'unavailable' });
+    expect(svc.aggregator.treeHead().body.size).toBe(size);
     // An agent with a proven record asks for a presentation: refused at once, with Retry-After.
     const t0 = performance.now();
     const err = await new AgentClient(provenAgent!.secretKey, svc.url).present({ minScore: 300, context: { nonce: 'n-down', audience: 'https://v.example', expiry: Math.floor(Date.now() / 1000) + 600 } }).catch((e: unknown) => e);
