@@ -1,13 +1,13 @@
 /**
  * What the aggregator needs of a prover, whatever runs it: a child process on this machine
- * (SupervisedProver, the default) or workers anywhere behind a Redis queue (queue-provers.ts). The aggregator never trusts
- * a prover's answer: it checks the public signals against what it asked and verifies the
- * proof under the key set before it signs a checkpoint or serves a presentation.
+ * (supervised-prover.ts, localProvers: the default) or workers anywhere behind a Redis queue
+ * (queue-provers.ts). The aggregator never trusts a prover's answer: it checks the public
+ * signals against what it asked and verifies the proof under the key set before it signs a
+ * checkpoint or serves a presentation.
  * @module
  */
 import type { ProofResult } from './groth16-prover.ts';
 import type { CircuitFiles } from './prover-process.ts';
-import { SupervisedProver } from './supervised-prover.ts';
 
 /** `unavailable`: nothing can prove now (a queue without a live worker, or unreachable). */
 export type ProverState = 'idle' | 'starting' | 'ready' | 'restarting' | 'unavailable' | 'closed';
@@ -54,9 +54,6 @@ export interface ProverSpec {
 }
 
 export type ProverFactory = (spec: ProverSpec) => Prover;
-
-/** The default: a supervised child process on this machine per spec. */
-export const localProvers: ProverFactory = (spec) => new SupervisedProver(spec.name, spec.circuits, spec);
 
 /** `inner` with `prove` in place of its own (which `prove` may call): timing, tests. */
 export function wrapProver(inner: Prover, prove: Prover['prove']): Prover {

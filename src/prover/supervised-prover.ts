@@ -12,7 +12,7 @@
  */
 import { ZkTrustError } from '../errors.ts';
 import type { ProofResult } from './groth16-prover.ts';
-import type { Prover, ProverState, ProverStatus } from './prover.ts';
+import type { Prover, ProverFactory, ProverState, ProverStatus } from './prover.ts';
 import { ProverProcess, type CircuitFiles } from './prover-process.ts';
 
 export class SupervisedProver implements Prover {
@@ -120,3 +120,6 @@ export class SupervisedProver implements Prover {
     await p?.then((x) => x.close(), () => undefined);
   }
 }
+
+/** The default prover factory: a supervised child process on this machine per spec. */
+export const localProvers: ProverFactory = (spec) => new SupervisedProver(spec.name, spec.circuits, spec);
