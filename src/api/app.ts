@@ -18,7 +18,7 @@ import type { Logger as Pino } from 'pino';
 import { ZkTrustError, toProblem } from '../errors.ts';
 import { parseOrThrow } from '../protocol/schemas.ts';
 import { addressKey, type RateLimits } from '../service/limits.ts';
-import type { ServiceHandle } from '../service/server.ts';
+import type { ServiceHandle } from '../service/handle.ts';
 import { openApiDocument } from './openapi.ts';
 import { routes, type Route } from './routes.ts';
 

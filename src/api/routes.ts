@@ -13,7 +13,7 @@ import { ZkTrustError } from '../errors.ts';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Aggregator } from '../service/aggregator.ts';
-import type { ServiceHandle } from '../service/server.ts';
+import type { ServiceHandle } from '../service/handle.ts';
 import * as S from '../protocol/schemas.ts';
 
 export type Limit = 'address' | 'download' | 'none';

@@ -20,50 +20,15 @@ import { QueueProverPool } from '../prover/queue-provers.ts';
 import { Aggregator } from './aggregator.ts';
 import type { ServiceConfig } from './config.ts';
 import { RateLimits } from './limits.ts';
+import type { Health, Readiness, ServiceHandle } from './handle.ts';
 import { Telemetry } from './telemetry.ts';
+export type { Health, Readiness, ServiceHandle } from './handle.ts';
 
 /** A structured log entry: `msg`, an optional `level` (default info) and any fields. */
 export type Logger = (entry: Record<string, unknown>) => void;
 
 /** Writes each entry as a JSON line on stdout (the CLI's sink). */
 export const jsonLogger: Logger = (entry) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
-
-export interface Health {
-  status: 'ok';
-  phase: 'starting' | 'ready' | 'failed' | 'stopping';
-  aggregator?: string;
-  config: string;
-  keyMode?: string;
-  keySetHash?: string;
-  pending?: number;
-  checkpoint?: number;
-  uptimeS: number;
-}
-
-export interface Readiness {
-  status: 'ready' | 'starting' | 'degraded';
-  aggregator?: string;
-  config: string;
-  phase: string;
-  progress?: { step: string; percent: number };
-  keyMode?: 'dev' | 'local' | 'ceremony';
-  keySetHash?: string;
-  checkpoint?: number;
-  pending?: number;
-  oldestPendingS?: number;
-  components: Record<string, { ok: boolean; detail?: string }>;
-}
-
-/** What the HTTP layer sees of the service, from its first second on. */
-export interface ServiceHandle {
-  config: ServiceConfig;
-  telemetry: Telemetry;
-  /** The aggregator once it is open; undefined while the service starts. */
-  aggregator?: Aggregator;
-  progress(): { step: string; percent?: number };
-  health(): Health;
-  readiness(): Readiness;
-}
 
 export interface RunningService {
   aggregator: Aggregator;
