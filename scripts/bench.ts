@@ -19,8 +19,10 @@
  *   verifier   Groth16 verification one by one against random-linear-combination batches
  *   state      witness generation: records applied to the agent state of the configuration's
  *              shape (new agents, then known ones), its Poseidon native against the BigInt
- *              reference in the same run; then the state's memory, snapshot size, restart
- *              and working-copy times at `--agents` agents (20,000)
+ *              reference in the same run; then at `--agents` agents (20,000; up to 1,000,000
+ *              and more): the restarted aggregator's memory (committed state, working copy,
+ *              projection), snapshot size, encoding, restart and working-copy times, and
+ *              witness generation at that size
  *   keys       (opt-in: `--only keys`) a local key set as a service makes it on first start,
  *              against development keys of the same circuits (which add snarkjs's beacon);
  *              one phase-2 contribution to the BatchUpdate key (src/keys/phase2.ts) against
@@ -33,6 +35,7 @@
  *              presentations mixed while batches prove, under the default limits, against one
  *              connection alone (opt-in: `--only soak`; see scripts/bench-soak.ts)
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +47,7 @@ import { contextHash } from '../src/crypto/context.ts';
 import { POLICY_V1, POLICY_V2, policyHash } from '../src/crypto/score-policy.ts';
 import { loadCircuitArtifacts } from '../src/prover/artifacts.ts';
 import { Groth16Prover } from '../src/prover/groth16-prover.ts';
-import { AgentState } from '../src/state/agent-state.ts';
+import { AgentState, type AppliedEntry } from '../src/state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../src/state/batch.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../src/state/threshold-input.ts';
 import { getCurve, verifyGroth16, verifyGroth16Batch } from '../src/verifier/groth16.ts';
@@ -61,6 +64,7 @@ import { devSetup } from '../src/build/dev-zkey.ts';
 import { poseidon, setPoseidonBackend } from '../src/crypto/poseidon.ts';
 import { loadNativePoseidon, writeField } from '../src/engines/native-poseidon.ts';
 import { parseR1cs } from '../src/crypto/r1cs.ts';
+import type { RestartReport } from './lib/state-restart.ts';
 import { CIRCUIT_NAMES, configuration, readCircuitsFile } from '../src/build/build-circuits.ts';
 import { PROJECT_ROOT } from '../src/build/circom.ts';
 
@@ -430,61 +434,87 @@ async function benchState(): Promise<void> {
 }
 
 /**
- * The state's size at `--agents` agents (default 20,000), each with records from three
- * organisations, built by the sequencer's own code path (native Poseidon): memory, snapshot
- * size, snapshot encoding, restart from the snapshot and the working copy the sequencer
- * clones, per agent, with the linear extrapolation to a full production tree (2^20 agents)
- * marked as such.
+ * The state at `--agents` agents (default 20,000), each reported on by three organisations, as
+ * the aggregator holds it. Built in one hashing pass (AgentState.fromEntries, checked here
+ * against applying the same records one by one for the first thousand agents), then: snapshot
+ * size and encoding; the aggregator's restart from that snapshot in a fresh process
+ * (scripts/lib/state-restart.ts: restore, ingestion's projection seeded from it, the working
+ * copy) with its time and the process's memory after each step; and witness generation on the
+ * state at that size (native Poseidon). Per agent, and extrapolated linearly to a full
+ * production tree (2^20 agents), marked as such.
  */
 async function benchStateSize(shape: { agentDepth: number; orgDepth: number }, native: NonNullable<Awaited<ReturnType<typeof loadNativePoseidon>>>): Promise<void> {
   const agents = Math.min(Number(opt('agents', '20000')), 4 ** shape.agentDepth - 1);
   const ORGS_PER_AGENT = 3;
-  setPoseidonBackend((xs) => native.hash(xs));
-  const heap = () => {
-    (globalThis as { gc?: () => void }).gc?.();
-    return process.memoryUsage();
-  };
-  const m0 = heap();
-  const state = new AgentState(shape);
-  const t0 = performance.now();
-  for (let i = 0; i < agents; i++) {
-    for (let o = 0; o < ORGS_PER_AGENT; o++) {
-      state.apply({ record: { agent: BigInt(i + 1) * 0x9e3779b97f4a7c15n, org: 5n, epoch: 1n, kept: 3n, broken: 1n, violations: 0n, scope: 0n, salt: 9n }, orgIndex: (i + 5 * o) % 4 ** shape.orgDepth });
-    }
+  const SAMPLE = Math.min(agents, 1000);
+  const key = (i: number) => BigInt(i + 1) * 0x9e3779b97f4a7c15n;
+  const rec = (i: number, o: number, epoch: bigint) => ({ record: { agent: key(i), org: 5n + BigInt(o), epoch, kept: 3n, broken: 1n, violations: 0n, scope: 0n, salt: 9n }, orgIndex: (i + 5 * o) % 4 ** shape.orgDepth });
+  function* records(count: number): Generator<AppliedEntry> {
+    for (let i = 0; i < count; i++) for (let o = 0; o < ORGS_PER_AGENT; o++) yield rec(i, o, 1n);
   }
-  const buildS = (performance.now() - t0) / 1000;
-  const m1 = heap();
+  setPoseidonBackend((xs) => native.hash(xs));
+  const applied = new AgentState(shape);
+  for (const e of records(SAMPLE)) applied.apply(e);
+  if (AgentState.fromEntries(shape, records(SAMPLE)).root !== applied.root) throw new Error('fromEntries gives another state than apply');
   let t = performance.now();
+  const state = AgentState.fromEntries(shape, records(agents));
+  const buildS = (performance.now() - t) / 1000;
+  t = performance.now();
   const snap = state.toSnapshot();
   const encodeMs = performance.now() - t;
-  t = performance.now();
-  const restored = AgentState.fromSnapshot(shape, snap);
-  const restoreMs = performance.now() - t;
-  if (restored.root !== state.root) throw new Error('the restored state has another root');
+  const dir = await mkdtemp(join(tmpdir(), 'zktrust-bench-state-'));
+  let restart: RestartReport;
+  try {
+    await writeFile(join(dir, 'state.snap'), snap);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'scripts/lib/state-restart.ts', join(dir, 'state.snap'), String(shape.agentDepth), String(shape.orgDepth)], { maxBuffer: 1 << 20 }, (e, stdout, stderr) =>
+        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    restart = JSON.parse(out) as RestartReport;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (BigInt(restart.root) !== state.root) throw new Error('the restarted state has another root');
   t = performance.now();
   const copy = state.clone();
   const cloneMs = performance.now() - t;
-  const m2 = heap();
+  // Witness generation at this size, on the copy as on the sequencer's working state.
+  const N = 400;
+  t = performance.now();
+  for (let i = 0; i < N; i++) copy.apply(rec(agents + i, 0, 1n));
+  const inserts = N / ((performance.now() - t) / 1000);
+  t = performance.now();
+  for (let i = 0; i < N; i++) copy.apply(rec(Math.floor((i * agents) / N), i % ORGS_PER_AGENT, 2n + BigInt(i)));
+  const updates = N / ((performance.now() - t) / 1000);
   setPoseidonBackend(undefined);
-  const perAgent = (bytes: number) => bytes / agents;
+
   const full = 2 ** 20;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  line(`\n## The state at ${agents.toLocaleString('en')} agents, ${ORGS_PER_AGENT} organisations each (${configName} shape)${(globalThis as { gc?: unknown }).gc ? '' : '; without --expose-gc the memory figures include garbage'}`);
-  line(`built in ${buildS.toFixed(1)} s (${((agents * ORGS_PER_AGENT) / buildS).toFixed(0)} records/s, native Poseidon)`);
-  line('measure | at this size | per agent | a full tree (2^20), extrapolated');
-  const row = (name: string, v: number, fmt: (x: number) => string, each: (x: number) => string) => line(`${name} | ${fmt(v)} | ${each(perAgent(v))} | ${fmt((v * full) / agents)}`);
   const bytes = (x: number) => `${x.toFixed(0)} B`;
   const ms = (x: number) => `${x.toFixed(0)} ms`;
-  const us = (x: number) => `${(1000 * x).toFixed(1)} us`;
-  row('heap of one state (V8 heap used)', m1.heapUsed - m0.heapUsed, mib, bytes);
-  row('RSS of one state', m1.rss - m0.rss, mib, bytes);
+  const us = (x: number) => `${(1000 * x).toFixed(2)} us`;
+  const { before, restored, seeded, cloned } = restart.memory;
+  line(`\n## The state at ${agents.toLocaleString('en')} agents, ${ORGS_PER_AGENT} organisations each (${configName} shape)`);
+  line(`built in ${buildS.toFixed(1)} s (${((agents * ORGS_PER_AGENT) / buildS).toFixed(0)} records/s: AgentState.fromEntries, every node hashed once; the same root as applying the records one by one for the first ${SAMPLE.toLocaleString('en')} agents)`);
+  line('measure | at this size | per agent | a full tree (2^20), extrapolated');
+  const row = (name: string, v: number, fmt: (x: number) => string, each: (x: number) => string) => line(`${name} | ${fmt(v)} | ${each(v / agents)} | ${fmt((v * full) / agents)}`);
+  line(`RSS of the restarted process: committed state, working copy and projection | ${mib(cloned.rss)} | | (${mib(before.rss)} before reading the snapshot)`);
+  row('RSS: the restored state', restored.rss - before.rss, mib, bytes);
+  row('RSS: the projection seeded from it', seeded.rss - restored.rss, mib, bytes);
+  row('RSS: the working copy', cloned.rss - seeded.rss, mib, bytes);
+  row('RSS: all three', cloned.rss - before.rss, mib, bytes);
+  row('V8 heap used, all three', cloned.heapUsed - before.heapUsed, mib, bytes);
+  row('typed arrays, all three', cloned.arrayBuffers - before.arrayBuffers, mib, bytes);
   row('snapshot', snap.length, mib, bytes);
   row('snapshot encoding', encodeMs, ms, us);
-  row('restart from the snapshot (decode, no hashing)', restoreMs, ms, us);
-  row('working copy (clone)', cloneMs, ms, us);
-  row('heap of the restored state and the copy', m2.heapUsed - m1.heapUsed, mib, bytes);
-  // Kept alive until measured.
-  if (copy.root !== restored.root) throw new Error('the copy has another root');
+  row('restart: read the snapshot file', restart.ms.read, ms, us);
+  row('restart: restore the state (fromSnapshot, no hashing)', restart.ms.restore, ms, us);
+  row('restart: seed the projection (orgEpochs)', restart.ms.seed, ms, us);
+  row('restart: working copy (clone)', restart.ms.clone, ms, us);
+  row('restart: all four', restart.ms.read + restart.ms.restore + restart.ms.seed + restart.ms.clone, ms, us);
+  row('working copy (clone) in this process', cloneMs, ms, us);
+  line(`witness generation on this state (native ${native.arithmetic}), records/s | new agents ${inserts.toFixed(0)} | known agents ${updates.toFixed(0)}`);
 }
 
 async function main(): Promise<void> {
@@ -498,6 +528,7 @@ async function main(): Promise<void> {
   if (only.has('keys')) await benchKeys();
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
   if (only.has('pipeline')) await (await import('./bench-pipeline.ts')).benchPipeline(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
+  if (only.has('workers')) await (await import('./bench-pipeline.ts')).benchWorkers(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
   if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);
 }
 

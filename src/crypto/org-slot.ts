@@ -28,10 +28,11 @@ export interface OrgSlot {
 export const EMPTY_ORG_SLOT: Readonly<OrgSlot> = Object.freeze({ nextEpoch: 0n, successes: 0n, trials: 0n, cappedSuccesses: 0n, cappedTrials: 0n });
 
 const bitLength = (x: bigint) => x.toString(2).length;
+const EPOCH_BITS = 33;
 
 /** The widths of the slot's fields under a policy. */
 export function orgSlotLayout(p: ScorePolicyV2): { epochBits: number; trialBits: number; cappedBits: number } {
-  return { epochBits: 33, trialBits: bitLength(p.recordCap) + 32, cappedBits: bitLength(p.orgCap * p.trialUnits) };
+  return { epochBits: EPOCH_BITS, trialBits: bitLength(p.recordCap) + 32, cappedBits: bitLength(p.orgCap * p.trialUnits) };
 }
 
 const FIELDS = ['nextEpoch', 'successes', 'trials', 'cappedSuccesses', 'cappedTrials'] as const;
@@ -72,4 +73,12 @@ export function unpackOrgSlot(x: bigint, p: ScorePolicyV2): OrgSlot {
   });
   if (rest !== 0n) throw new RangeError('slot has bits above its layout');
   return out as unknown as OrgSlot;
+}
+
+/**
+ * A packed slot's nextEpoch, its lowest bits (unpackOrgSlot(x, p).nextEpoch without the other
+ * fields or the checks): read once per slot of a whole state at recovery.
+ */
+export function slotNextEpoch(x: bigint): bigint {
+  return BigInt.asUintN(EPOCH_BITS, x);
 }

@@ -1,7 +1,9 @@
 /**
  * A sparse quaternary Poseidon Merkle tree, the TypeScript twin of circuits/lib/quad-merkle.circom.
  * Node = Poseidon(c0, c1, c2, c3); empty subtrees hash to Z_k (Z_0 = 0). Positions are base-4
- * numbers, least significant digit at the bottom level. Only non-empty nodes are stored.
+ * numbers, least significant digit at the bottom level. Only non-empty nodes are stored. The
+ * agent state's large trees are DenseQuadTrees (dense-quad-tree.ts); its organisation sets keep
+ * no inner nodes at all, and sparsePath hashes what a path needs from their leaves.
  * @module
  */
 import { assertField } from './field.ts';
@@ -52,12 +54,51 @@ export function levelOffsets(depth: number): number[] {
   return out;
 }
 
+/**
+ * The path of the leaf at `index` in a tree of `depth` levels whose node (level, i) is
+ * `node(level, i)`: three siblings per level, bottom level first, in position order.
+ */
+export function siblingsOf(depth: number, index: number, node: (level: number, i: number) => bigint): QuadPath {
+  const out: QuadPath = [];
+  let pos = index;
+  for (let level = 0; level < depth; level++) {
+    const first = pos - (pos % 4);
+    const s: bigint[] = [];
+    for (let j = 0; j < 4; j++) if (first + j !== pos) s.push(node(level, first + j));
+    out.push(s);
+    pos = Math.floor(pos / 4);
+  }
+  return out;
+}
+
+/**
+ * The path of position `index` in a tree of `depth` levels holding only `leaves` (a leaf at
+ * `index` itself is left out): only the non-empty subtrees beside the path are hashed, once
+ * each. For small sparse trees whose inner nodes are not kept (organisation sets).
+ * @example quadRootFromPath(v, 5, sparsePath(3, [[9, w]], 5)) // the root of a tree holding v at 5 and w at 9
+ */
+export function sparsePath(depth: number, leaves: Iterable<readonly [number, bigint]>, index: number): QuadPath {
+  const levels = [new Map([...leaves].filter(([i]) => i !== index))];
+  let pos = index;
+  for (let level = 0; level < depth - 1; level++) {
+    const below = levels[level]!;
+    const up = new Map<number, bigint>();
+    pos = Math.floor(pos / 4);
+    for (const i of below.keys()) {
+      const parent = Math.floor(i / 4);
+      if (parent === pos || up.has(parent)) continue;
+      up.set(parent, poseidon([0, 1, 2, 3].map((j) => below.get(4 * parent + j) ?? emptyRoot(level))));
+    }
+    levels.push(up);
+  }
+  return siblingsOf(depth, index, (level, i) => levels[level]!.get(i) ?? emptyRoot(level));
+}
+
 export class QuadTree {
   readonly depth: number;
   readonly capacity: number;
   // Every stored (non-empty) node in one map, keyed by offsets[level] + index: one Map per
-  // tree rather than one per level, since an agent's organisation set is a tree of its own
-  // and five empty Maps alone cost about 1 KB (npm run bench -- --only state).
+  // tree rather than one per level, as five empty Maps alone cost about 1 KB.
   private nodes = new Map<number, bigint>();
   private readonly offsets: number[];
 
@@ -74,31 +115,9 @@ export class QuadTree {
     return this.nodes.get(this.offsets[this.depth]!) ?? emptyRoot(this.depth);
   }
 
-  /**
-   * The stored (non-empty) nodes, keyed by levelOffsets(depth)[level] + index: read-only, for
-   * snapshots. Keys below `capacity` are the leaves.
-   */
-  storedNodes(): ReadonlyMap<number, bigint> {
-    return this.nodes;
-  }
-
   /** The non-empty leaves, as [index, value]. */
   *leaves(): Generator<[number, bigint]> {
     for (const [k, v] of this.nodes) if (k < this.capacity) yield [k, v];
-  }
-
-  /**
-   * A tree from stored nodes (as storedNodes returns them, the map is taken over), without
-   * hashing: the caller vouches for their consistency (a snapshot's checksum and a checked
-   * root).
-   * @throws RangeError for a key outside the tree.
-   */
-  static fromStoredNodes(depth: number, nodes: Map<number, bigint>): QuadTree {
-    const t = new QuadTree(depth);
-    const end = t.offsets[depth]! + 1;
-    for (const k of nodes.keys()) if (!Number.isSafeInteger(k) || k < 0 || k >= end) throw new RangeError('stored node outside the tree');
-    t.nodes = nodes;
-    return t;
   }
 
   /** An independent copy (no hashing). */
@@ -157,15 +176,6 @@ export class QuadTree {
   /** The siblings of the leaf at `index`, bottom level first. */
   path(index: number): QuadPath {
     this.checkIndex(index);
-    const out: QuadPath = [];
-    let pos = index;
-    for (let level = 0; level < this.depth; level++) {
-      const first = pos - (pos % 4);
-      const s: bigint[] = [];
-      for (let j = 0; j < 4; j++) if (first + j !== pos) s.push(this.node(level, first + j));
-      out.push(s);
-      pos = Math.floor(pos / 4);
-    }
-    return out;
+    return siblingsOf(this.depth, index, (level, i) => this.node(level, i));
   }
 }

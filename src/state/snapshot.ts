@@ -1,197 +1,162 @@
 /**
- * A binary snapshot of an AgentState: every leaf, every stored tree node (the agent tree and
- * each agent's organisation set), the hash chain and the number of applied entries, followed
- * by the SHA-256 of everything before it. Restoring hashes nothing but the checksum, so a
- * restart costs time in proportion to the state, not to the log; the caller checks the
- * restored root and chain against the signed checkpoint they belong to. Pure: no I/O.
+ * A binary snapshot of an AgentState: its typed arrays one after the other, the hash chain and
+ * the number of applied entries, followed by the SHA-256 of everything before it. Restoring
+ * copies the arrays back and hashes nothing but the checksum, so a restart costs little more
+ * than reading the file (a million agents: `npm run bench -- --only state --agents 1000000`);
+ * the caller checks the restored root and chain against the signed checkpoint they belong to.
+ * Pure: no I/O.
  *
- * Layout (integers little-endian u32, field elements 32 bytes big-endian), version 2 (policy v2
- * leaves; version 1 held v1 leaves and is refused):
- *   "ZKTS" version agentDepth orgDepth chain applied(u32 lo, u32 hi)
- *   leafCount, then per leaf: agent nextAgent summary(packed) ext, then its organisation tree
- *   the agent tree
+ * Layout, version 3 (versions 1 and 2, lists of bigints, are refused: a snapshot only shortens
+ * recovery, which replays the log without one). Header integers u32 little-endian, the chain
+ * 32 bytes big-endian:
+ *   "ZKTS" version agentDepth orgDepth chain applied(lo, hi) n m
+ * then the arrays, each element little-endian, least significant 64-bit word first, for n leaf
+ * positions (the sentinel first) and m organisation slots:
+ *   agents      n x 4 words   the agent of each position
+ *   sorted      n x u32       positions by increasing agent
+ *   summaries   n x 3 words   packed summaries
+ *   tops        n x 16 words  the four top children of each organisation set
+ *   orgHeads    n x u32       each position's newest slot + 1 (0: none)
+ *   orgNext     m x u32       the same position's slot before it + 1 (0: none)
+ *   orgIndexes  m x u32       the slot's organisation index
+ *   orgSlots    m x 4 words   the packed slot
+ *   tree        the agent tree's levels, leaves first: ceil(n / 4^l) x 4 words at level l
  *   sha256 (32 bytes)
- * A tree is, per level from the leaves up: count, then (index u32, value) pairs.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { packSummary, unpackSummary, type AgentLeaf } from '../crypto/agent-leaf.ts';
+import { createHash } from 'node:crypto';
 import { FIELD_MODULUS } from '../crypto/field.ts';
-import { levelOffsets } from '../crypto/quad-tree.ts';
+import { TALLY_BITS } from '../crypto/tags.ts';
+import type { SlotListParts } from './slot-lists.ts';
 
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
-/** A leaf as the state stores it: its organisation set's children come from the set itself. */
-export type StoredLeaf = Omit<AgentLeaf, 'orgs'>;
 const MAGIC = [0x5a, 0x4b, 0x54, 0x53]; // "ZKTS"
+const HEADER = 4 + 4 * 3 + 32 + 4 * 4;
+const CHECKSUM = 32;
+const FIELD_WORDS = 4;
+/** 64-bit words of a packed summary (four tallies of TALLY_BITS). */
+export const SUMMARY_WORDS = Math.ceil((4 * TALLY_BITS) / 64);
+const TOP_WORDS = 4 * FIELD_WORDS;
 
-/**
- * The parts of a state a snapshot holds; each tree as its stored nodes, keyed by
- * levelOffsets(depth)[level] + index (QuadTree.storedNodes).
- */
+/** The parts of a state a snapshot holds (the arrays of src/state/agent-state.ts). */
 export interface StateParts {
   agentDepth: number;
   orgDepth: number;
   chain: bigint;
   applied: number;
-  leaves: StoredLeaf[];
-  orgNodes: ReadonlyArray<ReadonlyMap<number, bigint>>;
-  treeNodes: ReadonlyMap<number, bigint>;
+  /** The agent of each leaf position, the sentinel 0 first (4 words each). */
+  agents: BigUint64Array;
+  /** Positions by increasing agent. */
+  sorted: Uint32Array;
+  /** Packed summaries by position (3 words each). */
+  summaries: BigUint64Array;
+  /** The four top children of each position's organisation set (16 words each). */
+  tops: BigUint64Array;
+  /** Each position's organisation slots (4 words a value). */
+  orgs: SlotListParts;
+  /** The agent tree's levels, leaves first (4 words a node). */
+  tree: BigUint64Array[];
 }
 
-class Writer {
-  private buf = Buffer.alloc(1 << 16);
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-  length = 0;
+type Section = Uint32Array | BigUint64Array;
+type SectionKind = typeof Uint32Array | typeof BigUint64Array;
+type Arrays = Omit<StateParts, 'agentDepth' | 'orgDepth' | 'chain' | 'applied'>;
 
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
-    const next = Buffer.alloc(size);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
-  }
-
-  u32(x: number): void {
-    this.room(4);
-    this.view.setUint32(this.length, x, true);
-    this.length += 4;
-  }
-
-  field(x: bigint): void {
-    this.room(32);
-    this.buf.write(x.toString(16).padStart(64, '0'), this.length, 32, 'hex');
-    this.length += 32;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-
-  result(): Uint8Array {
-    return new Uint8Array(this.buf.subarray(0, this.length));
-  }
+// The arrays in layout order.
+function sections(p: Arrays): Section[] {
+  return [p.agents, p.sorted, p.summaries, p.tops, p.orgs.heads, p.orgs.next, p.orgs.keys, p.orgs.values, ...p.tree];
 }
 
-class Reader {
-  private readonly view: DataView;
-  offset = 0;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  private need(n: number): void {
-    if (this.offset + n > this.buf.length) throw new RangeError('snapshot is truncated');
-  }
-
-  u32(): number {
-    this.need(4);
-    const x = this.view.getUint32(this.offset, true);
-    this.offset += 4;
-    return x;
-  }
-
-  field(): bigint {
-    this.need(32);
-    const x = BigInt('0x' + Buffer.from(this.buf.buffer, this.buf.byteOffset + this.offset, 32).toString('hex'));
-    this.offset += 32;
-    if (x >= FIELD_MODULUS) throw new RangeError('snapshot holds a non-canonical field element');
-    return x;
-  }
+// The inverse of sections.
+function fromSections(s: Section[]): Arrays {
+  const [agents, sorted, summaries, tops, heads, next, keys, values, ...tree] = s as [BigUint64Array, Uint32Array, BigUint64Array, BigUint64Array, Uint32Array, Uint32Array, Uint32Array, BigUint64Array, ...BigUint64Array[]];
+  return { agents, sorted, summaries, tops, orgs: { heads, next, keys, values }, tree };
 }
 
-// The level of each stored key, counted per level in one pass, then each level's pairs: the
-// layout of version 2, whatever order the nodes are held in.
-function writeTree(w: Writer, nodes: ReadonlyMap<number, bigint>, depth: number): void {
-  const offsets = levelOffsets(depth);
-  const levelOf = (k: number) => {
-    let l = 0;
-    while (l < depth && k >= offsets[l + 1]!) l++;
-    return l;
-  };
-  const counts = new Array<number>(depth + 1).fill(0);
-  for (const k of nodes.keys()) counts[levelOf(k)]!++;
-  for (let l = 0; l <= depth; l++) {
-    w.u32(counts[l]!);
-    if (counts[l] === 0) continue;
-    const lo = offsets[l]!;
-    const hi = l < depth ? offsets[l + 1]! : lo + 1;
-    for (const [k, v] of nodes) {
-      if (k < lo || k >= hi) continue;
-      w.u32(k - lo);
-      w.field(v);
-    }
-  }
+// The kind and length of each array, in layout order, for n positions and m slots.
+function layout(agentDepth: number, n: number, m: number): Array<[SectionKind, number]> {
+  return [
+    [BigUint64Array, FIELD_WORDS * n], [Uint32Array, n], [BigUint64Array, SUMMARY_WORDS * n], [BigUint64Array, TOP_WORDS * n],
+    [Uint32Array, n], [Uint32Array, m], [Uint32Array, m], [BigUint64Array, FIELD_WORDS * m],
+    ...Array.from({ length: agentDepth + 1 }, (_, l): [SectionKind, number] => [BigUint64Array, FIELD_WORDS * Math.ceil(n / 4 ** l)]),
+  ];
 }
 
-function readTree(r: Reader, depth: number): Map<number, bigint> {
-  const offsets = levelOffsets(depth);
-  const nodes = new Map<number, bigint>();
-  for (let l = 0; l <= depth; l++) {
-    const n = r.u32();
-    const capacity = 4 ** (depth - l);
-    for (let k = 0; k < n; k++) {
-      const i = r.u32();
-      if (i >= capacity) throw new RangeError('snapshot tree index out of range');
-      if (nodes.has(offsets[l]! + i)) throw new RangeError('snapshot holds a tree node twice');
-      nodes.set(offsets[l]! + i, r.field());
-    }
-  }
-  return nodes;
+function assertLittleEndian(): void {
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('state snapshots are little-endian: this machine is not');
 }
+
+const bytesOf = (a: Section) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 
 /** Encodes the parts of a state. */
 export function encodeSnapshot(p: StateParts): Uint8Array {
-  const w = new Writer();
-  w.bytes(Uint8Array.from(MAGIC));
-  w.u32(SNAPSHOT_VERSION);
-  w.u32(p.agentDepth);
-  w.u32(p.orgDepth);
-  w.field(p.chain);
-  w.u32(p.applied % 2 ** 32);
-  w.u32(Math.floor(p.applied / 2 ** 32));
-  w.u32(p.leaves.length);
-  p.leaves.forEach((l, k) => {
-    for (const x of [l.agent, l.nextAgent, packSummary(l.summary), l.ext]) w.field(x);
-    writeTree(w, p.orgNodes[k]!, p.orgDepth);
-  });
-  writeTree(w, p.treeNodes, p.agentDepth);
-  w.bytes(sha256(w.result()));
-  return w.result();
+  assertLittleEndian();
+  const parts = sections(p);
+  const body = HEADER + parts.reduce((n, a) => n + a.byteLength, 0);
+  const out = new Uint8Array(body + CHECKSUM);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC);
+  [SNAPSHOT_VERSION, p.agentDepth, p.orgDepth].forEach((x, i) => view.setUint32(4 + 4 * i, x, true));
+  Buffer.from(out.buffer).write(p.chain.toString(16).padStart(64, '0'), 16, 32, 'hex');
+  [p.applied % 2 ** 32, Math.floor(p.applied / 2 ** 32), p.agents.length / FIELD_WORDS, p.orgs.next.length].forEach((x, i) => view.setUint32(48 + 4 * i, x, true));
+  let at = HEADER;
+  for (const a of parts) {
+    out.set(bytesOf(a), at);
+    at += a.byteLength;
+  }
+  out.set(sha256(out.subarray(0, body)), body);
+  return out;
 }
 
 /**
- * Decodes a snapshot.
- * @throws RangeError for a wrong magic, version, checksum or shape, or malformed content.
+ * Decodes a snapshot into fresh arrays; what the arrays mean together (order, lists) is for
+ * AgentState.fromSnapshot to check.
+ * @throws RangeError for a wrong magic, version, checksum, shape or size, or a non-canonical
+ *   field element.
  */
-export function decodeSnapshot(bytes: Uint8Array): Omit<StateParts, 'orgNodes' | 'treeNodes'> & { orgNodes: Map<number, bigint>[]; treeNodes: Map<number, bigint> } {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 32 + 4) throw new RangeError('snapshot is truncated');
-  const body = bytes.subarray(0, bytes.length - 32);
-  if (!Buffer.from(sha256(body)).equals(Buffer.from(bytes.subarray(bytes.length - 32)))) throw new RangeError('snapshot checksum does not match');
+export function decodeSnapshot(bytes: Uint8Array): StateParts {
+  assertLittleEndian();
+  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + CHECKSUM) throw new RangeError('snapshot is truncated');
+  const body = bytes.subarray(0, bytes.length - CHECKSUM);
+  if (!sha256(body).equals(bytes.subarray(body.length))) throw new RangeError('snapshot checksum does not match');
   if (MAGIC.some((m, i) => body[i] !== m)) throw new RangeError('not a zktrust state snapshot');
-  const r = new Reader(body);
-  r.offset = 4;
-  const version = r.u32();
-  if (version !== SNAPSHOT_VERSION) throw new RangeError(`snapshot version ${version} is not ${SNAPSHOT_VERSION}`);
-  const agentDepth = r.u32();
-  const orgDepth = r.u32();
-  if (agentDepth < 1 || agentDepth > 26 || orgDepth < 1 || orgDepth > 16) throw new RangeError('snapshot shape out of range');
-  const chain = r.field();
-  const applied = r.u32() + r.u32() * 2 ** 32;
-  const count = r.u32();
-  if (count < 1 || count > 4 ** agentDepth) throw new RangeError('snapshot leaf count out of range');
-  const leaves: StoredLeaf[] = [];
-  const orgNodes: Map<number, bigint>[] = [];
-  for (let k = 0; k < count; k++) {
-    const [agent, nextAgent, summary, ext] = Array.from({ length: 4 }, () => r.field()) as [bigint, bigint, bigint, bigint];
-    leaves.push({ agent, nextAgent, summary: unpackSummary(summary), ext });
-    orgNodes.push(readTree(r, orgDepth));
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const u32 = (at: number) => view.getUint32(at, true);
+  if (u32(4) !== SNAPSHOT_VERSION) throw new RangeError(`snapshot version ${u32(4)} is not ${SNAPSHOT_VERSION}: the state is rebuilt from the log instead`);
+  const [agentDepth, orgDepth] = [u32(8), u32(12)];
+  if (agentDepth < 1 || agentDepth > 26 || orgDepth < 1 || orgDepth > 7) throw new RangeError('snapshot shape out of range');
+  const chain = BigInt('0x' + Buffer.from(body.subarray(16, 48)).toString('hex'));
+  if (chain >= FIELD_MODULUS) throw new RangeError('snapshot holds a non-canonical field element');
+  const [n, m] = [u32(56), u32(60)];
+  if (n < 1 || n > 4 ** agentDepth) throw new RangeError('snapshot leaf count out of range');
+  const kinds = layout(agentDepth, n, m);
+  const size = HEADER + kinds.reduce((k, [kind, length]) => k + kind.BYTES_PER_ELEMENT * length, 0);
+  if (body.length < size) throw new RangeError('snapshot is truncated');
+  if (body.length > size) throw new RangeError('snapshot has trailing bytes');
+  let at = HEADER;
+  const arrays = kinds.map(([kind, length]) => {
+    const a = new kind(length);
+    bytesOf(a).set(body.subarray(at, at + a.byteLength));
+    at += a.byteLength;
+    return a;
+  });
+  const p: StateParts = { agentDepth, orgDepth, chain, applied: u32(48) + u32(52) * 2 ** 32, ...fromSections(arrays) };
+  for (const a of [p.agents, p.tops, p.orgs.values, ...p.tree]) assertCanonical(a);
+  return p;
+}
+
+const R_TOP = Number(FIELD_MODULUS >> 224n);
+
+// Every element of `words` (4 words each) below the field modulus: most are decided by their
+// top 32 bits alone.
+function assertCanonical(words: BigUint64Array): void {
+  const h = new Uint32Array(words.buffer, words.byteOffset, 2 * words.length);
+  for (let i = 7; i < h.length; i += 8) {
+    if (h[i]! < R_TOP) continue;
+    const o = (i - 7) / 2;
+    const x = words[o]! | (words[o + 1]! << 64n) | (words[o + 2]! << 128n) | (words[o + 3]! << 192n);
+    if (x >= FIELD_MODULUS) throw new RangeError('snapshot holds a non-canonical field element');
   }
-  const treeNodes = readTree(r, agentDepth);
-  if (r.offset !== body.length) throw new RangeError('snapshot has trailing bytes');
-  return { agentDepth, orgDepth, chain, applied, leaves, orgNodes, treeNodes };
 }

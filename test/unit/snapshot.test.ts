@@ -11,7 +11,8 @@ import { AgentState, type AppliedEntry } from '../../src/state/agent-state.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeSnapshot } from '../../src/state/snapshot.ts';
 import { packSummary } from '../../src/crypto/agent-leaf.ts';
-import { levelOffsets } from '../../src/crypto/quad-tree.ts';
+import { emptyRoot } from '../../src/crypto/quad-tree.ts';
+import { poseidon } from '../../src/crypto/poseidon.ts';
 
 const SHAPE = { agentDepth: 3, orgDepth: 2 };
 
@@ -86,45 +87,64 @@ describe('state snapshots', () => {
     };
     expect(() => decodeSnapshot(resealed((b) => (b[0] = 0)))).toThrow(/not a zktrust state snapshot/);
     expect(() => decodeSnapshot(resealed((b) => (b[4] = 9)))).toThrow(/version 9/);
+    // Version 2 (lists of bigints) is refused plainly: the aggregator replays the log instead.
+    expect(() => decodeSnapshot(resealed((b) => (b[4] = 2)))).toThrow(/version 2 is not 3/);
     expect(() => decodeSnapshot(resealed((b) => (b[8] = 0)))).toThrow(/shape out of range/);
+    // A leaf count the bytes do not hold (checked before anything is allocated for it).
+    expect(() => decodeSnapshot(resealed((b) => b.fill(0xff, 56, 60)))).toThrow(/leaf count out of range/);
+    expect(() => decodeSnapshot(resealed((b) => b.fill(0xff, 60, 64)))).toThrow(/truncated/);
+    expect(() => decodeSnapshot(resealed((b) => (b[56] = 2)))).toThrow(/truncated|trailing/);
     // The chain (offset 16) set to 0xff..ff: not below r.
     expect(() => decodeSnapshot(resealed((b) => b.fill(0xff, 16, 48)))).toThrow(/non-canonical/);
     expect(() => decodeSnapshot(Uint8Array.from([...body, 0, ...sha256(Uint8Array.from([...body, 0]))]))).toThrow(/trailing/);
   });
 
-  // The layout written by hand (docs in src/state/snapshot.ts), each level's pairs in the
-  // order `order` gives: the format does not depend on how a tree holds its nodes.
-  function handWritten(state: AgentState, order: <T>(xs: T[]) => T[], duplicate = false): Uint8Array {
-    const parts = decodeSnapshot(state.toSnapshot());
+  // The layout written by hand (docs in src/state/snapshot.ts) from the state's public API,
+  // each position's organisation slots listed in the order `order` gives; `edit` may change
+  // any array before it is written.
+  type Layout = { agents: bigint[]; sorted: number[]; summaries: bigint[]; tops: bigint[]; heads: number[]; next: number[]; keys: number[]; slots: bigint[]; tree: bigint[][] };
+  function handWritten(state: AgentState, order: <T>(xs: T[]) => T[], edit: (l: Layout) => void = () => {}): Uint8Array {
+    const n = state.agentCount + 1;
+    const leaves = Array.from({ length: n }, (_, i) => state.leafAt(i));
+    const l: Layout = { agents: leaves.map((x) => x.agent), sorted: [], summaries: leaves.map((x) => packSummary(x.summary)), tops: leaves.flatMap((x) => [...x.orgs]), heads: [], next: [], keys: [], slots: [], tree: [state.leafHashes()] };
+    l.sorted = l.agents.map((_, i) => i).sort((a, b) => (l.agents[a]! < l.agents[b]! ? -1 : 1));
+    leaves.forEach((_, i) => {
+      let head = 0;
+      for (const [k, v] of order([...state.orgSetAt(i).leaves()])) {
+        l.next.push(head);
+        l.keys.push(k);
+        l.slots.push(v);
+        head = l.slots.length;
+      }
+      l.heads.push(head);
+    });
+    for (let level = 0; level < SHAPE.agentDepth; level++) {
+      const below = l.tree[level]!;
+      l.tree.push(Array.from({ length: Math.ceil(below.length / 4) }, (_, i) => poseidon([0, 1, 2, 3].map((j) => below[4 * i + j] ?? emptyRoot(level)))));
+    }
+    edit(l);
     const out: number[] = [];
     const u32 = (x: number) => out.push(x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff);
-    const field = (x: bigint) => out.push(...Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
-    const tree = (nodes: Map<number, bigint>, depth: number) => {
-      const offsets = levelOffsets(depth);
-      for (let l = 0; l <= depth; l++) {
-        const hi = l < depth ? offsets[l + 1]! : offsets[l]! + 1;
-        const pairs = order([...nodes].filter(([k]) => k >= offsets[l]! && k < hi));
-        if (duplicate && l === 0 && pairs.length > 0) pairs.push(pairs[0]!);
-        u32(pairs.length);
-        for (const [k, v] of pairs) (u32(k - offsets[l]!), field(v));
-      }
-    };
+    const words = (x: bigint, count: number) => Array.from({ length: count }, (_, k) => (x >> BigInt(64 * k)) & (2n ** 64n - 1n)).forEach((w) => (u32(Number(w & 0xffffffffn)), u32(Number(w >> 32n))));
     out.push(0x5a, 0x4b, 0x54, 0x53);
-    [2, parts.agentDepth, parts.orgDepth].forEach(u32);
-    field(parts.chain);
-    (u32(parts.applied), u32(0), u32(parts.leaves.length));
-    parts.leaves.forEach((leaf, k) => {
-      for (const x of [leaf.agent, leaf.nextAgent, packSummary(leaf.summary), leaf.ext]) field(x);
-      tree(parts.orgNodes[k]!, parts.orgDepth);
-    });
-    tree(parts.treeNodes, parts.agentDepth);
+    [3, SHAPE.agentDepth, SHAPE.orgDepth].forEach(u32);
+    out.push(...Buffer.from(state.chain.toString(16).padStart(64, '0'), 'hex'));
+    [state.applied, 0, l.agents.length, l.keys.length].forEach(u32);
+    l.agents.forEach((x) => words(x, 4));
+    l.sorted.forEach(u32);
+    l.summaries.forEach((x) => words(x, 3));
+    l.tops.forEach((x) => words(x, 4));
+    [...l.heads, ...l.next, ...l.keys].forEach(u32);
+    l.slots.forEach((x) => words(x, 4));
+    l.tree.flat().forEach((x) => words(x, 4));
     return Uint8Array.from([...out, ...sha256(Uint8Array.from(out))]);
   }
 
-  it('reads the layout whatever the order of nodes within a level, and refuses a node given twice', () => {
+  it('reads the documented layout, whatever the order of the slots in a list', () => {
     const original = stateAfter(11);
     for (const order of [<T>(xs: T[]) => xs, <T>(xs: T[]) => [...xs].reverse()]) {
-      const restored = AgentState.fromSnapshot(SHAPE, handWritten(original, order));
+      const bytes = handWritten(original, order);
+      const restored = AgentState.fromSnapshot(SHAPE, bytes);
       expect(restored.root).toBe(original.root);
       // It goes on as the original: the same witnesses and roots for further records.
       const copy = original.clone();
@@ -134,6 +154,26 @@ describe('state snapshots', () => {
         expect(restored.root).toBe(copy.root);
       }
     }
-    expect(() => AgentState.fromSnapshot(SHAPE, handWritten(original, (xs) => xs, true))).toThrow(/twice/);
+  });
+
+  it('behind a valid checksum, refuses agents out of order or twice, and slot lists that are not separate lists', () => {
+    const s = stateAfter(11);
+    const refused = (edit: (l: Layout) => void, reason: RegExp) => expect(() => AgentState.fromSnapshot(SHAPE, handWritten(s, (xs) => xs, edit))).toThrow(reason);
+    refused((l) => l.sorted.reverse(), /sentinel/);
+    refused((l) => ([l.sorted[1], l.sorted[2]] = [l.sorted[2]!, l.sorted[1]!]), /increasing order/);
+    refused((l) => (l.sorted[3] = l.sorted[2]!), /increasing order/);
+    refused((l) => (l.sorted[3] = 99), /increasing order/);
+    refused((l) => (l.agents[l.sorted[2]!] = l.agents[l.sorted[1]!]!), /increasing order|twice/);
+    refused((l) => (l.heads[2] = l.heads[1]!), /separate lists/);
+    refused((l) => (l.heads[1] = 0), /belongs to no owner/);
+    refused((l) => (l.next[0] = 2), /separate lists/);
+    refused((l) => (l.heads[1] = l.keys.length + 1), /separate lists/);
+    refused((l) => (l.keys[0] = 16), /out of range or given twice/);
+    refused((l) => {
+      const e = l.heads[1]! - 1;
+      l.keys[l.next[e]! - 1] = l.keys[e]!;
+    }, /out of range or given twice/);
+    refused((l) => (l.tree[1]![0] = FIELD_MODULUS), /non-canonical/);
+    refused((l) => (l.slots[0] = FIELD_MODULUS + 1n), /non-canonical/);
   });
 });
