@@ -224,7 +224,7 @@ export class Aggregator {
     return this.ingestion.treeHead();
   }
 
-  logEntries(start: number, end: number): LogEntry[] {
+  logEntries(start: number, end: number): Promise<LogEntry[]> {
     return this.ingestion.logEntries(start, end);
   }
 

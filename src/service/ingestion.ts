@@ -268,16 +268,11 @@ export class Ingestion {
   }
 
   /** Public log entries [start, end): commitment, org, orgIndex, submission id (never openings). */
-  logEntries(start: number, end: number): LogEntry[] {
+  async logEntries(start: number, end: number): Promise<LogEntry[]> {
     const { ledger } = this.deps;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > ledger.size) throw new ZkTrustError('out_of_range', 'invalid entry range');
     if (end - start > 1000) throw new ZkTrustError('out_of_range', 'at most 1000 entries per request');
-    const out: LogEntry[] = [];
-    for (let i = start; i < end; i++) {
-      const { acceptedAt: _a, ...e } = ledger.entry(i);
-      out.push(e);
-    }
-    return out;
+    return ledger.entries(start, end);
   }
 
   /** The signed submission (org signature included) an entry came from. */

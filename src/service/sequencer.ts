@@ -239,7 +239,7 @@ export class Sequencer {
   /** Seconds since the oldest entry not yet in a proven batch was accepted (0 if none). */
   oldestPendingS(): number {
     const { ledger } = this.deps;
-    return this.proven < ledger.size ? Math.max(0, (Date.now() - ledger.entry(this.proven).acceptedAt) / 1000) : 0;
+    return this.proven < ledger.size ? Math.max(0, (Date.now() - ledger.acceptedAt(this.proven)) / 1000) : 0;
   }
 
   /** The last sequence a built batch will take: key sets may be scheduled only after it. */
@@ -364,13 +364,13 @@ export class Sequencer {
     if (unbuilt <= 0) return false;
     const inserts = projection.pendingInserts - this.inflight.reduce((n, b) => n + b.inserts, 0);
     const full = unbuilt >= config.insertSlots + config.updateSlots || inserts > config.insertSlots || unbuilt - inserts > config.updateSlots;
-    return full || Date.now() - ledger.entry(this.builtTo).acceptedAt >= config.batchMaxWaitMs;
+    return full || Date.now() - ledger.acceptedAt(this.builtTo) >= config.batchMaxWaitMs;
   }
 
   private nextDueInMs(): number {
     const { ledger, config } = this.deps;
     if (ledger.size <= this.builtTo || this.inflight.length >= this.pipelineDepth) return 1000;
-    return Math.max(10, ledger.entry(this.builtTo).acceptedAt + config.batchMaxWaitMs - Date.now());
+    return Math.max(10, ledger.acceptedAt(this.builtTo) + config.batchMaxWaitMs - Date.now());
   }
 
   private resetWorking(): void {
@@ -474,7 +474,7 @@ export class Sequencer {
     metrics.batchProveMs += now - Math.max(b.t0, this.lastCommitAt);
     this.lastCommitAt = now;
     telemetry?.batchesProven.inc();
-    if (to > from) telemetry?.batchLag.observe((checkpoint.body.time - ledger.entry(from).acceptedAt) / 1000);
+    if (to > from) telemetry?.batchLag.observe((checkpoint.body.time - ledger.acceptedAt(from)) / 1000);
   }
 
   /** Resolves once every entry accepted so far is in a proven batch (for tests and tools). */
