@@ -23,10 +23,31 @@ function digest(s: string): Uint32Array {
 }
 
 export class IdIndex {
-  private digests = new Uint32Array(0);
+  private digests: Uint32Array = new Uint32Array(0);
   // Slot -> number + 1, 0 when empty.
-  private slots = new Uint32Array(16);
+  private slots: Uint32Array = new Uint32Array(16);
   private count = 0;
+
+  /**
+   * An index of the strings whose digests are `words` (as `digestWords()` gave them, kept,
+   * not copied), numbered in their order.
+   * @throws RangeError if two digests are the same.
+   */
+  static fromDigests(words: Uint32Array): IdIndex {
+    if (words.length % WORDS !== 0) throw new RangeError('digests are four words each');
+    const ids = new IdIndex();
+    ids.digests = words;
+    ids.count = words.length / WORDS;
+    let length = ids.slots.length;
+    while (2 * ids.count > length) length *= 2;
+    ids.slots = ids.numbered(length);
+    return ids;
+  }
+
+  /** The digests, four words a string in number order: a view that adds leave unchanged. */
+  digestWords(): Uint32Array {
+    return this.digests.subarray(0, this.count * WORDS);
+  }
 
   /** Number of strings. */
   get size(): number {
@@ -68,8 +89,17 @@ export class IdIndex {
 
   // Doubles the table and puts every number back.
   private grow(): void {
-    const slots = new Uint32Array(2 * this.slots.length);
-    for (let n = 0; n < this.count; n++) slots[this.slotOf(this.digests.subarray(n * WORDS, (n + 1) * WORDS), slots)] = n + 1;
-    this.slots = slots;
+    this.slots = this.numbered(2 * this.slots.length);
+  }
+
+  // A table of `length` slots holding every number. @throws RangeError for a repeated digest.
+  private numbered(length: number): Uint32Array {
+    const slots = new Uint32Array(length);
+    for (let n = 0; n < this.count; n++) {
+      const slot = this.slotOf(this.digests.subarray(n * WORDS, (n + 1) * WORDS), slots);
+      if (slots[slot] !== 0) throw new RangeError(`digest ${n} repeats digest ${slots[slot]! - 1}`);
+      slots[slot] = n + 1;
+    }
+    return slots;
   }
 }

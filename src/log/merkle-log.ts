@@ -57,8 +57,14 @@ const HASH_BYTES = 32;
 
 /** Hashes in one growable Uint8Array. */
 class HashArray {
-  private bytes = new Uint8Array(0);
-  private count = 0;
+  private bytes: Uint8Array;
+  private count: number;
+
+  /** The hashes in `bytes` (32 each), which it keeps. */
+  constructor(bytes: Uint8Array = new Uint8Array(0)) {
+    this.bytes = bytes;
+    this.count = bytes.length / HASH_BYTES;
+  }
 
   get length(): number {
     return this.count;
@@ -74,11 +80,48 @@ class HashArray {
   at(i: number): Hash {
     return this.bytes.slice(i * HASH_BYTES, (i + 1) * HASH_BYTES);
   }
+
+  /** The hashes' bytes: a view that appends leave unchanged (they only write past it). */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.count * HASH_BYTES);
+  }
+}
+
+/**
+ * The byte length of each level of a log of n entries, leaves first: 32 bytes per complete
+ * aligned block, for every level k with 2^k <= n (level 0 alone when n is 0).
+ */
+export function levelLengths(n: number): number[] {
+  const lengths = [n * HASH_BYTES];
+  for (let k = 1; 2 ** k <= n; k++) lengths.push(Math.floor(n / 2 ** k) * HASH_BYTES);
+  return lengths;
 }
 
 export class MerkleLog {
   // levels[k].at(j): the hash of leaves [j * 2^k, (j + 1) * 2^k); levels[0] are the leaves.
   private readonly levels: HashArray[] = [new HashArray()];
+
+  /**
+   * A log from its levels as `levelViews()` gave them (kept, not copied); the hashes are not
+   * recomputed, so they must come from a checked source.
+   * @throws RangeError unless their number and lengths are those of a tree.
+   */
+  static fromLevels(levels: Uint8Array[]): MerkleLog {
+    const n = (levels[0]?.length ?? 0) / HASH_BYTES;
+    const lengths = Number.isInteger(n) ? levelLengths(n) : [];
+    if (levels.length !== lengths.length || levels.some((l, k) => l.length !== lengths[k])) throw new RangeError('the levels do not have the lengths of a tree');
+    const log = new MerkleLog();
+    log.levels.splice(0, 1, ...levels.map((l) => new HashArray(l)));
+    return log;
+  }
+
+  /**
+   * Every level's hashes, leaves first (32 bytes a hash; level k holds floor(size / 2^k)):
+   * views, unchanged by later appends (levels only grow at their end).
+   */
+  levelViews(): Uint8Array[] {
+    return this.levels.map((l) => l.view());
+  }
 
   /** Number of entries. */
   get size(): number {

@@ -40,6 +40,7 @@ import { ProverPool } from './prover-pool.ts';
 import { Registry, type OrgRecord, type PublicOrg } from './registry.ts';
 import { Sequencer, type SequencerConfig, type StoredBatch } from './sequencer.ts';
 import { serviceParts, type ServiceMetrics, type ServiceParts } from './service-parts.ts';
+import { SnapshotDir } from './snapshots.ts';
 import type { Telemetry } from './telemetry.ts';
 export type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
 export type { StoredBatch } from './sequencer.ts';
@@ -160,7 +161,7 @@ export class Aggregator {
     const t0 = performance.now();
     const { config, parts, keys, policy, policyHash } = this;
     await this.registry.load();
-    this.ledger = await Ledger.open(parts.store);
+    this.ledger = await Ledger.open(parts.store, { snapshots: new SnapshotDir(join(config.dataDir, 'snapshots'), 'ledger', 'bin'), logger: parts.logger });
     const projection = new Projection();
     this.provers = new ProverPool({ factory, keys, batchProvers: Math.max(1, Math.floor(config.batchProvers ?? 1)), maxQueuedPresentations: config.maxQueuedPresentations, logger: parts.logger, telemetry: parts.telemetry });
     this.sequencer = new Sequencer(parts, { config, ledger: this.ledger, keys, provers: this.provers, projection, policy, policyHash, onCheckpoint: () => this.presenter.checkpointChanged() });

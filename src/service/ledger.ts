@@ -8,8 +8,10 @@
  *
  * Log entry i is commitment i - firstIndex of the submission that holds it; entries are
  * derived, never stored twice, so what the log serves is always what the organisation
- * signed. On open, every stored submission is read once, in log order, to rebuild the
- * in-memory index and the tree, so a nonce stays used across restarts.
+ * signed. On open, the in-memory index and the tree come from the newest snapshot
+ * (ledger-snapshot.ts) that matches the store, and every submission stored after it is read,
+ * in log order; without one, every stored submission is: so a nonce stays used across
+ * restarts.
  *
  * Memory layout: only what the hot paths need stays in memory, in typed arrays.
  *   - The RFC 9162 tree (log/merkle-log.ts): 64 bytes an entry.
@@ -32,6 +34,8 @@ import { withRoom } from '../log/grow.ts';
 import { IdIndex } from '../log/id-index.ts';
 import { MerkleLog } from '../log/merkle-log.ts';
 import { Store, numKey, type Op } from '../store/db.ts';
+import { decodeLedgerSnapshot, encodeLedgerSnapshot, type LedgerParts } from './ledger-snapshot.ts';
+import type { SnapshotDir } from './snapshots.ts';
 
 /** What the log stores of one accepted submission (public). */
 export interface SubmissionRecord {
@@ -89,47 +93,113 @@ const entryOf = (s: SubmissionRecord, i: number): LogEntry => ({
   index: i, commitment: s.commitments[i - s.firstIndex]!, org: s.org, orgIndex: s.orgIndex, submission: submissionId(s.org, s.nonce),
 });
 
+// Refuses a store of another format; marks an empty one as this format.
+async function checkFormat(store: Store): Promise<void> {
+  const format = await store.get<number>('meta', 'format');
+  if (format === undefined) {
+    for await (const _ of store.range('entries', { limit: 1 })) {
+      throw new ZkTrustError('internal', 'this data directory was written by an older zktrust (per-entry layout); start with an empty ZKTRUST_DATA_DIR');
+    }
+    await store.write([{ type: 'put', sub: 'meta', key: 'format', value: LEDGER_FORMAT }]);
+  } else if (format !== LEDGER_FORMAT) {
+    throw new ZkTrustError('internal', `the data directory has storage format ${format}; this zktrust reads format ${LEDGER_FORMAT}`);
+  }
+}
+
 /** Who made a log entry (what the in-memory index knows without the store). */
 export type EntrySource = Pick<LogEntry, 'index' | 'org' | 'orgIndex'>;
 
+/** Where Ledger.open finds snapshots (and saveSnapshot writes them), and where it says which it skipped. */
+export interface LedgerOptions {
+  snapshots?: SnapshotDir;
+  logger?: (entry: Record<string, unknown>) => void;
+}
+
+const EMPTY: LedgerParts = { firstIndexes: new Float64Array(0), acceptedAts: new Float64Array(0), orgIndexes: new Uint32Array(0), digests: new Uint32Array(0), levels: [new Uint8Array(0)], orgs: [] };
+
 export class Ledger {
-  readonly log = new MerkleLog();
+  readonly log: MerkleLog;
   // Submission ids, numbered by position in the log: submission n is ids' number n.
-  private readonly ids = new IdIndex();
-  private firstIndexes = new Float64Array(0);
-  private acceptedAts = new Float64Array(0);
-  private orgIndexes = new Uint32Array(0);
-  private readonly orgDids = new Map<number, string>();
+  private readonly ids: IdIndex;
+  private firstIndexes: Float64Array;
+  private acceptedAts: Float64Array;
+  private orgIndexes: Uint32Array;
+  private readonly orgDids: Map<number, string>;
   private readonly openingsCache = new Map<number, StoredOpening[]>();
 
-  private constructor(private readonly store: Store) {}
+  // The ledger of the parts (kept, not copied). @throws RangeError if they do not fit together.
+  private constructor(
+    private readonly store: Store,
+    private readonly snapshots: SnapshotDir | undefined,
+    p: LedgerParts,
+  ) {
+    this.log = MerkleLog.fromLevels(p.levels);
+    this.ids = IdIndex.fromDigests(p.digests);
+    this.firstIndexes = p.firstIndexes;
+    this.acceptedAts = p.acceptedAts;
+    this.orgIndexes = p.orgIndexes;
+    this.orgDids = new Map(p.orgs);
+  }
 
   /**
-   * Loads every submission in log order and rebuilds the in-memory index and the tree.
-   * @param onOpenings called with each submission's openings in order (for totals kept in memory).
+   * Restores the newest snapshot that matches the store (or starts empty), then loads every
+   * submission stored after it, in log order.
    * @throws ZkTrustError('internal') for a store of another format or with a gap in the log.
    */
-  static async open(store: Store, onOpenings?: (s: SubmissionRecord, openings: StoredOpening[]) => void): Promise<Ledger> {
-    const format = await store.get<number>('meta', 'format');
-    if (format === undefined) {
-      for await (const _ of store.range('entries', { limit: 1 })) {
-        throw new ZkTrustError('internal', 'this data directory was written by an older zktrust (per-entry layout); start with an empty ZKTRUST_DATA_DIR');
-      }
-      await store.write([{ type: 'put', sub: 'meta', key: 'format', value: LEDGER_FORMAT }]);
-    } else if (format !== LEDGER_FORMAT) {
-      throw new ZkTrustError('internal', `the data directory has storage format ${format}; this zktrust reads format ${LEDGER_FORMAT}`);
-    }
-    const ledger = new Ledger(store);
-    for await (const [key, s] of store.range<SubmissionRecord>('submissions')) {
+  static async open(store: Store, opts: LedgerOptions = {}): Promise<Ledger> {
+    await checkFormat(store);
+    const ledger = (await Ledger.restore(store, opts)) ?? new Ledger(store, opts.snapshots, EMPTY);
+    for await (const [key, s] of store.range<SubmissionRecord>('submissions', { gte: numKey(ledger.size) })) {
       if (s.firstIndex !== ledger.size) throw new ZkTrustError('internal', `the log has a gap before submission ${key}`);
-      if (onOpenings) {
-        const openings = await store.get<StoredOpening[]>('openings', key);
-        if (!openings || openings.length !== s.commitments.length) throw new ZkTrustError('internal', `the openings of submission ${key} are missing`);
-        onOpenings(s, openings);
-      }
       ledger.add(s);
     }
     return ledger;
+  }
+
+  // The newest snapshot that decodes and matches the store; the others are logged and skipped.
+  private static async restore(store: Store, { snapshots, logger = () => {} }: LedgerOptions): Promise<Ledger | undefined> {
+    for (const size of (await snapshots?.list()) ?? []) {
+      try {
+        const ledger = new Ledger(store, snapshots, decodeLedgerSnapshot(await snapshots!.read(size)));
+        if (ledger.size !== size) throw new RangeError(`it holds ${ledger.size} entries`);
+        await ledger.assertStored();
+        return ledger;
+      } catch (e) {
+        logger({ msg: 'ledger snapshot skipped', size, reason: (e as Error).message });
+      }
+    }
+    return undefined;
+  }
+
+  // Throws unless the store holds the last submission as this ledger has it: its first index,
+  // id, time, organisation and leaves (so a snapshot of another store, or of a longer log, fails).
+  private async assertStored(): Promise<void> {
+    const n = this.ids.size - 1;
+    if (n < 0) return;
+    const first = this.firstIndexes[n]!;
+    const s = await this.store.get<SubmissionRecord>('submissions', numKey(first));
+    const id = s && submissionId(s.org, s.nonce);
+    const same = s && s.firstIndex === first && first + s.commitments.length === this.size && this.ids.find(id!) === n && s.acceptedAt === this.acceptedAts[n] && s.orgIndex === this.orgIndexes[n] && s.org === this.orgDids.get(s.orgIndex);
+    if (!same || s.commitments.some((commitment, j) => !Buffer.from(this.log.leaf(first + j)).equals(entryLeaf({ commitment, org: s.org, orgIndex: s.orgIndex, submission: id! })))) {
+      throw new RangeError(`the store does not hold its last submission (at ${first})`);
+    }
+  }
+
+  /**
+   * A snapshot of the ledger as it is now, in pieces (ledger-snapshot.ts): views of its
+   * append-only arrays, so later appends leave it unchanged.
+   */
+  snapshot(): Iterable<Uint8Array> {
+    const n = this.ids.size;
+    return encodeLedgerSnapshot({
+      firstIndexes: this.firstIndexes.subarray(0, n), acceptedAts: this.acceptedAts.subarray(0, n), orgIndexes: this.orgIndexes.subarray(0, n),
+      digests: this.ids.digestWords(), levels: this.log.levelViews(), orgs: [...this.orgDids],
+    });
+  }
+
+  /** Writes a snapshot of the ledger as it is now to the snapshots given to open (if any). */
+  async saveSnapshot(): Promise<void> {
+    await this.snapshots?.write(this.size, this.snapshot());
   }
 
   /** Number of entries. */

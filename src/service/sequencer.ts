@@ -188,17 +188,19 @@ export class Sequencer {
     }
   }
 
-  /** Writes a snapshot of the committed state (serialised now, written in the background). */
+  /** Writes a snapshot of the committed state and of the ledger (taken now, written in the background). */
   private snapshotCommitted(): void {
     if (this.snapshotWrite || this.sequence === this.snapshotSequence) return;
     const sequence = this.sequence;
     const bytes = this.committedState.toSnapshot();
+    const ledgerWrite = this.deps.ledger.saveSnapshot().catch((e) => this.parts.logger({ msg: 'ledger snapshot failed', error: (e as Error).message }));
     this.snapshotWrite = this.snapshots
       .write(sequence, bytes)
       .then(() => {
         this.snapshotSequence = sequence;
       })
       .catch((e) => this.parts.logger({ msg: 'state snapshot failed', sequence, error: (e as Error).message }))
+      .then(() => ledgerWrite)
       .finally(() => {
         this.snapshotWrite = undefined;
       });

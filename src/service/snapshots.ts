@@ -1,6 +1,7 @@
 /**
- * State snapshots on disk: `<data dir>/snapshots/state-<sequence>.snap`, the committed state
- * right after the batch of that sequence (src/state/snapshot.ts for the format). Written
+ * Snapshots on disk: `<data dir>/snapshots/state-<sequence>.snap`, the committed state right
+ * after the batch of that sequence (src/state/snapshot.ts for the format), and
+ * `ledger-<size>.bin`, the log's in-memory index at that size (ledger-snapshot.ts). Written
  * atomically (temporary file, fsync, rename, fsync of the folder); the newest two are kept.
  * A snapshot only shortens recovery: the aggregator checks it against the signed checkpoint
  * of its sequence and falls back to an older one, or to the log from genesis, when it does
@@ -10,17 +11,25 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const NAME = /^state-(\d{16})\.snap$/;
 const KEEP = 2;
 
 export class SnapshotDir {
-  constructor(private readonly dir: string) {}
+  private readonly name: RegExp;
 
-  private path(sequence: number): string {
-    return join(this.dir, `state-${sequence.toString().padStart(16, '0')}.snap`);
+  /** The snapshots `<kind>-<number>.<ext>` in `dir`. */
+  constructor(
+    private readonly dir: string,
+    private readonly kind = 'state',
+    private readonly ext = 'snap',
+  ) {
+    this.name = new RegExp(`^${kind}-(\\d{16})\\.${ext}$`);
   }
 
-  /** Sequences of the snapshots present, newest first. */
+  private path(sequence: number): string {
+    return join(this.dir, `${this.kind}-${sequence.toString().padStart(16, '0')}.${this.ext}`);
+  }
+
+  /** The numbers (sequences, sizes) of the snapshots present, newest first. */
   async list(): Promise<number[]> {
     let names: string[];
     try {
@@ -28,21 +37,24 @@ export class SnapshotDir {
     } catch {
       return [];
     }
-    return names.flatMap((n) => (NAME.test(n) ? [Number(NAME.exec(n)![1])] : [])).sort((a, b) => b - a);
+    return names.flatMap((n) => (this.name.test(n) ? [Number(this.name.exec(n)![1])] : [])).sort((a, b) => b - a);
   }
 
   async read(sequence: number): Promise<Uint8Array> {
     return new Uint8Array(await readFile(this.path(sequence)));
   }
 
-  /** Writes the snapshot of `sequence` durably, then removes all but the newest KEEP. */
-  async write(sequence: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes the snapshot of `sequence` durably (its bytes, or the pieces they are made of,
+   * written one after the other), then removes all but the newest KEEP.
+   */
+  async write(sequence: number, bytes: Uint8Array | Iterable<Uint8Array>): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const target = this.path(sequence);
     const tmp = `${target}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
+      for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) await fh.writeFile(piece);
       await fh.sync();
     } finally {
       await fh.close();

@@ -84,11 +84,47 @@ function layout(agentDepth: number, n: number, m: number): Array<[SectionKind, n
 }
 
 function assertLittleEndian(): void {
-  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('state snapshots are little-endian: this machine is not');
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('snapshots are little-endian: this machine is not');
 }
 
-const bytesOf = (a: Section) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** The bytes of a typed array (a view). */
+export const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
+
+/** A typed array's constructor: the kind of a section. */
+export type ArrayKind = { new (length: number): ArrayBufferView; readonly BYTES_PER_ELEMENT: number };
+
+/**
+ * The body of a snapshot: all but its trailing SHA-256, which it checks (and this machine is
+ * little-endian, as snapshots are).
+ * @throws RangeError if it is shorter than `header`, its checksum does not match or it does
+ *   not start with `magic`.
+ */
+export function checkedBody(bytes: Uint8Array, magic: readonly number[], header: number, what: string): Uint8Array {
+  assertLittleEndian();
+  if (!(bytes instanceof Uint8Array) || bytes.length < header + CHECKSUM) throw new RangeError('snapshot is truncated');
+  const body = bytes.subarray(0, bytes.length - CHECKSUM);
+  if (!sha256(body).equals(bytes.subarray(body.length))) throw new RangeError('snapshot checksum does not match');
+  if (magic.some((m, i) => body[i] !== m)) throw new RangeError(`not a zktrust ${what} snapshot`);
+  return body;
+}
+
+/**
+ * Fresh arrays of the given kinds and lengths, copied from `body` one after the other from
+ * offset `at`.
+ * @throws RangeError unless they end exactly where `body` does.
+ */
+export function copySections(body: Uint8Array, at: number, kinds: ReadonlyArray<[ArrayKind, number]>): ArrayBufferView[] {
+  const size = at + kinds.reduce((k, [kind, length]) => k + kind.BYTES_PER_ELEMENT * length, 0);
+  if (body.length < size) throw new RangeError('snapshot is truncated');
+  if (body.length > size) throw new RangeError('snapshot has trailing bytes');
+  return kinds.map(([kind, length]) => {
+    const a = new kind(length);
+    bytesOf(a).set(body.subarray(at, at + a.byteLength));
+    at += a.byteLength;
+    return a;
+  });
+}
 
 /** Encodes the parts of a state. */
 export function encodeSnapshot(p: StateParts): Uint8Array {
@@ -117,11 +153,7 @@ export function encodeSnapshot(p: StateParts): Uint8Array {
  *   field element.
  */
 export function decodeSnapshot(bytes: Uint8Array): StateParts {
-  assertLittleEndian();
-  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + CHECKSUM) throw new RangeError('snapshot is truncated');
-  const body = bytes.subarray(0, bytes.length - CHECKSUM);
-  if (!sha256(body).equals(bytes.subarray(body.length))) throw new RangeError('snapshot checksum does not match');
-  if (MAGIC.some((m, i) => body[i] !== m)) throw new RangeError('not a zktrust state snapshot');
+  const body = checkedBody(bytes, MAGIC, HEADER, 'state');
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const u32 = (at: number) => view.getUint32(at, true);
   if (u32(4) !== SNAPSHOT_VERSION) throw new RangeError(`snapshot version ${u32(4)} is not ${SNAPSHOT_VERSION}: the state is rebuilt from the log instead`);
@@ -131,17 +163,7 @@ export function decodeSnapshot(bytes: Uint8Array): StateParts {
   if (chain >= FIELD_MODULUS) throw new RangeError('snapshot holds a non-canonical field element');
   const [n, m] = [u32(56), u32(60)];
   if (n < 1 || n > 4 ** agentDepth) throw new RangeError('snapshot leaf count out of range');
-  const kinds = layout(agentDepth, n, m);
-  const size = HEADER + kinds.reduce((k, [kind, length]) => k + kind.BYTES_PER_ELEMENT * length, 0);
-  if (body.length < size) throw new RangeError('snapshot is truncated');
-  if (body.length > size) throw new RangeError('snapshot has trailing bytes');
-  let at = HEADER;
-  const arrays = kinds.map(([kind, length]) => {
-    const a = new kind(length);
-    bytesOf(a).set(body.subarray(at, at + a.byteLength));
-    at += a.byteLength;
-    return a;
-  });
+  const arrays = copySections(body, HEADER, layout(agentDepth, n, m)) as Section[];
   const p: StateParts = { agentDepth, orgDepth, chain, applied: u32(48) + u32(52) * 2 ** 32, ...fromSections(arrays) };
   for (const a of [p.agents, p.tops, p.orgs.values, ...p.tree]) assertCanonical(a);
   return p;

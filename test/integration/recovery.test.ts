@@ -62,8 +62,11 @@ describe('recovery from state snapshots', () => {
     expect(files.length).toBe(2); // the newest two are kept
     expect(files.at(-1)).toBe(`state-${String(before.sequence).padStart(16, '0')}.snap`);
 
+    expect((await readdir(join(dir, 'data', 'snapshots'))).filter((n) => n.startsWith('ledger-'))).toContain(`ledger-${String(10).padStart(16, '0')}.bin`);
+
     await start();
     expect(recovered()).toMatchObject({ fromSnapshot: before.sequence, checkpoint: before.sequence, replayedRecords: 0, proven: 10 });
+    expect(logs.filter((l) => l.msg === 'ledger snapshot skipped')).toEqual([]);
     expect(latest()).toEqual(before);
   }, 300_000);
 

@@ -43,6 +43,22 @@ describe('MerkleLog (RFC 9162)', () => {
     for (let n = 0; n <= 70; n++) expect(log.root(n)).toEqual(mth(d.slice(0, n)));
   });
 
+  it('a log rebuilt from its level views answers as the original; levels of other lengths are refused', () => {
+    for (const n of [0, 1, 2, 5, 64, 70]) {
+      const log = logOf(n);
+      const copy = MerkleLog.fromLevels(log.levelViews().map((l) => l.slice()));
+      expect(copy.size).toBe(n);
+      if (n > 0) expect(copy.inclusionProof(n - 1)).toEqual(log.inclusionProof(n - 1));
+      copy.append(leafHash(Uint8Array.of(9)));
+      log.append(leafHash(Uint8Array.of(9)));
+      expect(copy.root()).toEqual(log.root());
+    }
+    const levels = logOf(5).levelViews();
+    expect(() => MerkleLog.fromLevels(levels.slice(0, 2))).toThrow(RangeError);
+    expect(() => MerkleLog.fromLevels([levels[0]!.subarray(1), ...levels.slice(1)])).toThrow(RangeError);
+    expect(() => MerkleLog.fromLevels([])).toThrow(RangeError);
+  });
+
   it('every inclusion proof verifies, for every index of every size up to 70; altered ones do not', () => {
     const log = logOf(70);
     for (let n = 1; n <= 70; n++) {
