@@ -529,6 +529,7 @@ async function main(): Promise<void> {
   if (only.has('service')) await (await import('./bench-service.ts')).benchService(configName, line);
   if (only.has('pipeline')) await (await import('./bench-pipeline.ts')).benchPipeline(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
   if (only.has('workers')) await (await import('./bench-pipeline.ts')).benchWorkers(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
+  if (only.has('ledger')) await (await import('./bench-ledger.ts')).benchLedger(Number(opt('entries', '300000')), line);
   if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);
 }
 
