@@ -27,12 +27,15 @@
  *   5. the expiry and the checkpoint's age;
  *   6. the Groth16 proof.
  * Every result names the key mode, key set and who could forge proofs under it once step 2
- * has established them. A presentation from a stranger never throws: anything malformed is
- * `{ ok: false, reason: 'malformed' }`. Only the caller's own options and expectations throw
- * (TypeError or RangeError naming the parameter). Decisions are cached.
+ * has established them. A presentation from a stranger never throws: anything malformed
+ * (not plain JSON data, over MAX_PRESENTATION_CHARS, a wrong shape, count or form, a value
+ * outside its field) is `{ ok: false, reason: 'malformed' }`. Only the caller's own options
+ * and expectations throw (TypeError or RangeError naming the parameter). Accepted statements
+ * are cached.
  *
  * Groth16 proofs are malleable (negating A and B gives another valid proof of the same
- * statement): nothing here, nor anywhere in zktrust, uses proof bytes as an identifier.
+ * statement): nothing here, nor anywhere in zktrust, uses proof bytes as an identifier; the
+ * decision cache is keyed by the statement.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -78,7 +81,7 @@ export interface Expectations {
   minScore: number;
   minRecords?: number;
   minOrgs?: number;
-  /** The verifier's own nonce and audience for this request. */
+  /** The verifier's own nonce and audience for this request (non-empty strings). */
   context: { nonce: string; audience: string };
   /** The oldest checkpoint accepted, in seconds. */
   maxAgeS: number;
@@ -132,6 +135,11 @@ function assertInt(x: unknown, name: string, min: number, max: number): asserts 
 function assertObject(x: unknown, name: string): asserts x is Record<string, unknown> {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new TypeError(`${name} must be an object, got ${describe(x)}`);
 }
+/** A non-empty string: the context hash is defined only for those (src/crypto/context.ts). */
+function assertNonEmpty(x: unknown, name: string): asserts x is string {
+  assertString(x, name);
+  if (x.length === 0) throw new RangeError(`${name} must not be empty`);
+}
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const fromHex = (s: string) => Uint8Array.from(s.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
@@ -157,6 +165,43 @@ const ACCEPTED_POLICIES = new Set(ACCEPTED_POLICY_HASHES);
 
 /** A presentation found malformed while it is checked (never escapes decide()). */
 class Malformed extends Error {}
+
+/**
+ * The largest presentation read, in characters of its canonical JSON. A real one is about
+ * 6 KB (a descriptor may list at most 8 circuits of 256 contributions, about 270 KB): the
+ * bound caps what a stranger makes the verifier hash and keep.
+ */
+export const MAX_PRESENTATION_CHARS = 1 << 20;
+
+/**
+ * A stranger's presentation as a fresh copy of plain JSON data, read exactly once, or
+ * undefined if it is not an object of JSON data (cycles, nesting too deep for the stack,
+ * symbols, functions, class instances, non-finite numbers) or is too large. Every check then
+ * sees the same values: a getter or a proxy cannot show the statement checks one public
+ * signal and the proof another. JSON.parse makes a `__proto__` key an own property, never a
+ * prototype.
+ */
+function readPresentation(x: unknown): Record<string, unknown> | undefined {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return undefined;
+  try {
+    const json = canonicalJson(x);
+    return json.length <= MAX_PRESENTATION_CHARS ? JSON.parse(json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The decision cache's key: the whole presentation (its proof included) and what the caller
+ * expects, hashed. A hit means these very bytes verified for these expectations; a malleated
+ * copy of the proof (Groth16 proofs are malleable: negating A and B gives another valid proof
+ * of the same statement) misses the cache and is verified afresh, so the cache is a memo of
+ * exact bytes and identifies nothing.
+ */
+function decisionKey(p: Record<string, unknown>, e: Expectations): string {
+  const expected = { agent: e.agent, minScore: e.minScore, minRecords: e.minRecords, minOrgs: e.minOrgs, context: { nonce: e.context.nonce, audience: e.context.audience }, maxAgeS: e.maxAgeS };
+  return hex(sha256(new TextEncoder().encode(canonicalJson({ presentation: p, expected }))));
+}
 
 /**
  * Checks an aggregator-signed key document and returns its key set.
@@ -257,7 +302,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     if (p.version === 1) {
       // Before key sets, checkpoints named none: only the repository's development keys of
       // policy v1 existed (bundled, legacy-keys.ts); such a presentation names that key.
-      const legacy = LEGACY_V1_THRESHOLD_KEYS[config];
+      const legacy = Object.hasOwn(LEGACY_V1_THRESHOLD_KEYS, config) ? LEGACY_V1_THRESHOLD_KEYS[config] : undefined;
       if (!legacy || body.config !== config) return fail('unknown_configuration');
       hash = legacy.thresholdHash;
       set = { descriptor: { config, mode: 'dev', policyHash: policyHash(POLICY_V1).toString(), phase1: { kind: 'seed', seed: 'zktrust-insecure-development-seed-v1' } }, threshold: legacy.threshold };
@@ -282,7 +327,9 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       if (set.descriptor.mode !== mode) return fail('key_set_mismatch');
       if (set.descriptor.config !== config || body.config !== config) return fail('unknown_configuration');
     }
-    need(isAffineVerificationKey(set.threshold), null);
+    // The threshold circuit's number of inputs, checked before any point of the key is read:
+    // a signed key with thousands of IC points costs nothing to refuse.
+    need(isAffineVerificationKey(set.threshold) && set.threshold.nPublic === signals.length, null);
     const claimed = set.descriptor.mode;
     // A key whose phase-1 secrets are the development seed's is a development key, whatever it claims.
     const mode: KeyMode = claimed === 'dev' || isDevelopmentKey(set.threshold) ? 'dev' : claimed;
@@ -314,7 +361,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     // 6. The proof.
     let valid: boolean;
     try {
-      valid = await verifyGroth16(set.threshold, p.publicSignals as string[], p.proof as never);
+      valid = await verifyGroth16(set.threshold, signals, p.proof as never);
     } catch {
       throw new Malformed();
     }
@@ -339,21 +386,17 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       if (expectations.minRecords !== undefined) assertInt(expectations.minRecords, 'expectations.minRecords', 0, 2 ** 48 - 1);
       if (expectations.minOrgs !== undefined) assertInt(expectations.minOrgs, 'expectations.minOrgs', 0, 2 ** 48 - 1);
       assertObject(expectations.context, 'expectations.context');
-      assertString(expectations.context.nonce, 'expectations.context.nonce');
-      assertString(expectations.context.audience, 'expectations.context.audience');
+      assertNonEmpty(expectations.context.nonce, 'expectations.context.nonce');
+      assertNonEmpty(expectations.context.audience, 'expectations.context.audience');
       assertInt(expectations.maxAgeS, 'expectations.maxAgeS', 0, 10 * 365 * 86_400);
-      if (typeof presentation !== 'object' || presentation === null || Array.isArray(presentation)) return { ok: false, reason: 'malformed' };
-      let key: string;
-      try {
-        key = canonicalJson({ p: presentation, e: expectations });
-      } catch {
-        return { ok: false, reason: 'malformed' };
-      }
+      const p = readPresentation(presentation);
+      if (!p) return { ok: false, reason: 'malformed' };
+      const key = decisionKey(p, expectations);
       const hit = decisions.get(key);
       if (hit && now() < hit.until) return { ...hit.result, cached: true };
       let decided: VerificationResult & { until?: number };
       try {
-        decided = await decide(presentation as Record<string, unknown>, expectations);
+        decided = await decide(p, expectations);
       } catch (e) {
         if (e instanceof Malformed) return { ok: false, reason: 'malformed' };
         throw e;

@@ -8,74 +8,30 @@
  * a malformed presentation is `malformed`, never an exception; the caller's own bad options
  * and expectations throw; the verifier bundles for browsers without Node built-ins.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configuration } from '../../src/build/build-circuits.ts';
 import { signingBytes } from '../../src/crypto/canonical.ts';
-import { contextHash } from '../../src/crypto/context.ts';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
-import { didFromPublicKey, identityField } from '../../src/crypto/identity.ts';
-import { keySetHash, vkeyHash, type KeySetDescriptor } from '../../src/crypto/key-set.ts';
-import { ACCEPTED_POLICY_HASHES, POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';
-import { KEY_SET_FILE, type KeySetFile } from '../../src/keys/key-set-dir.ts';
-import { compiledCircuits, loadCircuitArtifacts } from '../../src/prover/artifacts.ts';
-import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
-import { AgentState } from '../../src/state/agent-state.ts';
-import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../../src/state/threshold-input.ts';
+import { didFromPublicKey } from '../../src/crypto/identity.ts';
+import { vkeyHash, type KeySetDescriptor } from '../../src/crypto/key-set.ts';
+import { ACCEPTED_POLICY_HASHES, POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';
+import type { KeySetFile } from '../../src/keys/key-set-dir.ts';
 import { BUNDLED_KEYS, createVerifier, type Expectations, type VerifierOptions } from '../../src/verifier/index.ts';
 import { ROOT } from '../helpers/circuit.ts';
-import { testLocalKeySetDir } from '../helpers/keys.ts';
+import { T0, aggregator, aggregatorDid, agentDid, checkpoint, expectationsOf, presentationUnder, provePresentations } from '../helpers/presentations.ts';
 
-const { config } = configuration('test');
-const aggregator = generateKeyPair();
-const aggregatorDid = didFromPublicKey(aggregator.publicKey);
-const agent = generateKeyPair();
-const agentDid = didFromPublicKey(agent.publicKey);
-const T0 = 1_800_000_000_000;
-const CONTEXT = { nonce: 'nonce-1', audience: 'https://gateway.example', expiry: T0 / 1000 + 600 };
 let dev: any; // a presentation under the repository's development keys
 let local: any; // the same statement under a local key set
 let localSet: KeySetFile;
 let provenScore: number;
 
-function expectations(over: Partial<Expectations> = {}): Expectations {
-  return { agent: agentDid, minScore: provenScore, context: { nonce: 'nonce-1', audience: 'https://gateway.example' }, maxAgeS: 3600, ...over };
-}
+const expectations = (over: Partial<Expectations> = {}) => expectationsOf(provenScore, over);
 const verifier = (over: Partial<VerifierOptions> = {}, now = T0) => createVerifier({ aggregatorKeys: [aggregatorDid], now: () => now, ...over });
 const insecure = (now = T0) => verifier({ allowInsecureKeys: true }, now);
 
-/** A checkpoint signed by the test aggregator, naming a key set. */
-function checkpoint(stateRoot: string, keySetHash: string, keyMode: string, over: Record<string, unknown> = {}) {
-  const body = { sequence: 4, config: 'test', stateRoot, chain: '1', logSize: 3, policyHash: policyHash(POLICY_V2).toString(), time: T0 - 60_000, keySetHash, keyMode, ...over };
-  return { body, signer: aggregatorDid, signature: Buffer.from(sign(signingBytes('checkpoint', body), aggregator.secretKey)).toString('hex') };
-}
-
-function presentationUnder(descriptor: KeySetDescriptor, vkey: unknown, proof: unknown, publicSignals: string[], root: string) {
-  const hash = keySetHash(descriptor);
-  return { version: 2, circuit: 'threshold', config: 'test', agent: agentDid, proof, publicSignals, context: CONTEXT, checkpoint: checkpoint(root, hash, descriptor.mode), keySet: descriptor, verificationKey: vkey };
-}
-
 beforeAll(async () => {
-  const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
-  const id = identityField(agent.publicKey);
-  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
-  provenScore = Number(evidenceScore(state.lookup(id)!.leaf.summary, POLICY_V2)) - 10;
-  const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(CONTEXT) }, policyHash(POLICY_V2));
-  const wasmPath = compiledCircuits('test').threshold!.wasmPath;
-  // Development keys.
-  const art = await loadCircuitArtifacts('test', 'threshold', { quiet: true });
-  const devProver = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath, zkeyPath: art.zkeyPath, publicNames: THRESHOLD_PUBLIC_SIGNALS });
-  const d = await devProver.prove(input);
-  dev = presentationUnder(BUNDLED_KEYS.test!.descriptor, BUNDLED_KEYS.test!.threshold, d.proof, d.publicSignals, state.root.toString());
-  // A local key set (made by the global setup with the service's own code).
-  const dir = testLocalKeySetDir();
-  localSet = JSON.parse(await readFile(join(dir, KEY_SET_FILE), 'utf8'));
-  const localProver = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath, zkeyPath: join(dir, 'threshold.zkey'), publicNames: THRESHOLD_PUBLIC_SIGNALS });
-  const l = await localProver.prove(input);
-  local = presentationUnder(localSet.descriptor, localSet.verificationKeys.threshold, l.proof, l.publicSignals, state.root.toString());
+  ({ dev, local, localSet, provenScore } = await provePresentations());
 }, 180_000);
 
 describe('verifyPresentation: keys', () => {
@@ -271,6 +227,8 @@ describe('verifyPresentation: the statement', () => {
     await expect(v.verifyPresentation(local, { ...expectations(), minScore: NaN })).rejects.toThrow(TypeError);
     await expect(v.verifyPresentation(local, { ...expectations(), agent: 'did:web:x' })).rejects.toThrow(RangeError);
     await expect(v.verifyPresentation(local, null as never)).rejects.toThrow(TypeError);
+    // Even with a presentation that is itself malformed: the caller's mistake comes first.
+    await expect(v.verifyPresentation(null, { ...expectations(), context: { nonce: '', audience: 'x' } })).rejects.toThrow(RangeError);
     expect(() => createVerifier({ aggregatorKeys: [] })).toThrow(TypeError);
     expect(() => createVerifier({ aggregatorKeys: ['did:web:x'] })).toThrow(RangeError);
     expect(() => createVerifier({ aggregatorKeys: [aggregatorDid], requireKeyMode: 'dev' as never })).toThrow(RangeError);
