@@ -63,7 +63,11 @@ export class QueueProverPool {
   private closed = false;
 
   constructor(redisUrl: string, opts: QueueProverOptions = {}) {
-    this.opts = { prefix: DEFAULT_QUEUE_PREFIX, presentationTimeoutMs: 120_000, batchWaitMs: 300_000, workerPollMs: 2000, attempts: 3, ...opts };
+    // Each default stands unless a value is given (an option given as undefined keeps it).
+    this.opts = {
+      prefix: opts.prefix ?? DEFAULT_QUEUE_PREFIX, presentationTimeoutMs: opts.presentationTimeoutMs ?? 120_000, batchWaitMs: opts.batchWaitMs ?? 300_000,
+      workerPollMs: opts.workerPollMs ?? 2000, attempts: opts.attempts ?? 3,
+    };
     const connection = redisConnection(redisUrl);
     // Adding a job fails at once while Redis is unreachable (a presentation answers 503, the
     // sequencer retries) rather than waiting in ioredis's offline queue.

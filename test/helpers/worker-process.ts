@@ -19,18 +19,24 @@ export interface WorkerProcess {
 export interface WorkerProcessOptions {
   redisUrl: string;
   aggregatorUrl: string;
-  prefix: string;
+  /** ZKTRUST_REDIS_PREFIX; absent: the default. */
+  prefix?: string;
   config: string;
   cacheDir: string;
   /** ZKTRUST_WORKER_LOCK_MS: how soon a dead worker's job is taken over. */
   lockMs?: number;
 }
 
+function withoutPrefix(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { ZKTRUST_REDIS_PREFIX: _p, ...rest } = env;
+  return rest;
+}
+
 /** Starts a worker; resolves once it takes jobs. */
 export function startWorkerProcess(o: WorkerProcessOptions): Promise<WorkerProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker', '--redis', o.redisUrl, '--url', o.aggregatorUrl, '--circuits', o.config, '--cache', o.cacheDir], {
     cwd: ROOT,
-    env: { ...process.env, ZKTRUST_REDIS_PREFIX: o.prefix, ...(o.lockMs ? { ZKTRUST_WORKER_LOCK_MS: String(o.lockMs) } : {}) },
+    env: { ...withoutPrefix(process.env), ...(o.prefix ? { ZKTRUST_REDIS_PREFIX: o.prefix } : {}), ...(o.lockMs ? { ZKTRUST_WORKER_LOCK_MS: String(o.lockMs) } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

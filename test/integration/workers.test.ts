@@ -186,6 +186,22 @@ describe('workers on Redis', () => {
   }, 180_000);
 });
 
+describe('defaults', () => {
+  it('an aggregator and a worker started without a prefix meet on the default one', async () => {
+    // As a user runs them: ZKTRUST_REDIS_PREFIX set on neither side.
+    const pool = new QueueProverPool(redis.url, { prefix: loadConfig({ ZKTRUST_REDIS_URL: redis.url }).redisPrefix, workerPollMs: 200 });
+    const w = await startWorkerProcess({ redisUrl: redis.url, aggregatorUrl: svc.url, config: 'test', cacheDir: join(dir, 'default-prefix') });
+    try {
+      await pool.start();
+      await until('the worker counted', () => pool.workerCount === 1, 30_000);
+      expect(pool.queue.opts.prefix).toBe('zktrust');
+    } finally {
+      await w.kill();
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('Redis unreachable', () => {
   it('submissions and presentations answer 503 at once, readiness says why, the service stays up', async () => {
     await redis.stop();
