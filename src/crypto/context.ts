@@ -6,7 +6,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { assertBits, bytesToBigint, describe } from './field.ts';
-import { poseidon } from './poseidon.ts';
+// One width's constants, not poseidon.ts's all: the verifier bundles this module.
+import { poseidon4 } from './poseidon-constants/inputs-4.ts';
 import { TAG_CONTEXT } from './tags.ts';
 
 /** Bits of an expiry (Unix seconds). */
@@ -44,5 +45,5 @@ export function contextHash(ctx: VerifierContext): bigint {
   if (ctx.audience.length === 0) throw new RangeError('context.audience must not be empty');
   if (typeof ctx.expiry !== 'number' || !Number.isSafeInteger(ctx.expiry)) throw new TypeError(`context.expiry must be an integer, got ${describe(ctx.expiry)}`);
   assertBits(BigInt(ctx.expiry), EXPIRY_BITS, 'context.expiry');
-  return poseidon([TAG_CONTEXT, nonce, audience, BigInt(ctx.expiry)]);
+  return poseidon4([TAG_CONTEXT, nonce, audience, BigInt(ctx.expiry)]);
 }

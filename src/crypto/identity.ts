@@ -7,7 +7,8 @@
  * @module
  */
 import { bytesToBigint, describe } from './field.ts';
-import { poseidon } from './poseidon.ts';
+// One width's constants, not poseidon.ts's all: the verifier bundles this module.
+import { poseidon3 } from './poseidon-constants/inputs-3.ts';
 import { ID_BITS, TAG_IDENTITY } from './tags.ts';
 
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -90,7 +91,7 @@ export function publicKeyFromDid(did: string): Uint8Array {
  */
 export function identityField(pk: Uint8Array): bigint {
   assertKey(pk);
-  const id = poseidon([TAG_IDENTITY, bytesToBigint(pk.subarray(0, 16)), bytesToBigint(pk.subarray(16))]) & ((1n << BigInt(ID_BITS)) - 1n);
+  const id = poseidon3([TAG_IDENTITY, bytesToBigint(pk.subarray(0, 16)), bytesToBigint(pk.subarray(16))]) & ((1n << BigInt(ID_BITS)) - 1n);
   if (id === 0n) throw new RangeError('identity maps to the reserved value 0');
   return id;
 }

@@ -1,118 +1,23 @@
 /**
- * Poseidon over BN254, bit-for-bit equal to circomlib's `Poseidon(n)` template (and to
- * circomlibjs), for the input counts in poseidon-constants.ts. Synchronous and pure, so the
- * verifier and the browser can hash without a WebAssembly start-up.
- *
- * The evaluation order is the standard optimised one (sparse partial-round matrices, as in
- * the Poseidon paper's appendix B): full rounds, then partial rounds acting on one S-box and
- * a sparse matrix, then full rounds. 8 full rounds; partial rounds by width as in circomlib.
+ * Poseidon over BN254 for any input count with generated constants (poseidon-constants.ts):
+ * the hasher for the service, the state's trees and the tests, which hash at every width.
+ * Code that must bundle small (the verifier) imports the widths it uses from
+ * poseidon-constants/ instead, since this module carries all their constants (poseidon-core.ts).
  * @module
  */
-import { FIELD_MODULUS as P, assertField } from './field.ts';
-import { POSEIDON_CONSTANTS } from './poseidon-constants.ts';
+import { POSEIDON_HASHERS } from './poseidon-constants.ts';
 
-// Partial rounds for width t = 2..17 (circomlib's table, from the Poseidon paper's script).
-export const PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
-const FULL_ROUNDS = 8;
-
-interface Params {
-  t: number;
-  partial: number;
-  C: bigint[];
-  S: bigint[];
-  M: bigint[][];
-  P: bigint[][];
-}
-const cache = new Map<number, Params>();
-
-function params(n: number): Params {
-  let p = cache.get(n);
-  if (p) return p;
-  const raw = POSEIDON_CONSTANTS[n];
-  if (!raw) throw new RangeError(`Poseidon with ${n} inputs is not supported (have ${Object.keys(POSEIDON_CONSTANTS).join(', ')})`);
-  const h = (x: string) => BigInt('0x' + x);
-  p = {
-    t: n + 1,
-    partial: PARTIAL_ROUNDS[n - 1]!,
-    C: raw.C.map(h),
-    S: raw.S.map(h),
-    M: raw.M.map((r) => r.map(h)),
-    P: raw.P.map((r) => r.map(h)),
-  };
-  cache.set(n, p);
-  return p;
-}
-
-const pow5 = (a: bigint): bigint => {
-  const a2 = (a * a) % P;
-  return (((a2 * a2) % P) * a) % P;
-};
-
-// state' = state x M (row vector times matrix), as circomlib's MixS/Mix.
-function mix(state: bigint[], m: bigint[][]): bigint[] {
-  const t = state.length;
-  const out = new Array<bigint>(t);
-  for (let i = 0; i < t; i++) {
-    let acc = 0n;
-    for (let j = 0; j < t; j++) acc += m[j]![i]! * state[j]!;
-    out[i] = acc % P;
-  }
-  return out;
-}
-
-/** Another implementation of the same function: the native addon's (src/engines/native-poseidon.ts). */
-export type PoseidonBackend = (inputs: readonly bigint[]) => bigint;
-let backend: PoseidonBackend | undefined;
-
-/**
- * Has `poseidon` compute with `b` (process-wide), or with this module's BigInt code again when
- * `b` is undefined. The aggregator installs the native addon, about ten times as fast (a
- * 4-input hash in 27 us against 256 us here), so that its state's trees keep pace with
- * ingestion; verifiers and browsers never need to. Inputs are still checked here first, so
- * both refuse the same inputs; the backend must give the same hashes (the addon's frozen
- * vectors and property tests).
- */
-export function setPoseidonBackend(b: PoseidonBackend | undefined): void {
-  backend = b;
-}
+export { PARTIAL_ROUNDS, setPoseidonBackend, type PoseidonBackend } from './poseidon-core.ts';
 
 /**
  * Poseidon hash of 1..16 field elements (those with generated constants).
- * @throws TypeError / RangeError if an input is not a canonical field element.
+ * @throws TypeError / RangeError if an input is not a canonical field element, RangeError for
+ *   an input count without constants.
  * @example poseidon([1n, 2n]) // circomlib Poseidon(2)
  */
 export function poseidon(inputs: readonly bigint[]): bigint {
   if (!Array.isArray(inputs)) throw new TypeError('inputs must be an array of bigints');
-  for (let i = 0; i < inputs.length; i++) assertField(inputs[i], `inputs[${i}]`);
-  const prm = params(inputs.length);
-  if (backend) return backend(inputs);
-  const { t, partial, C, S, M, P: PM } = prm;
-  let state: bigint[] = [0n, ...inputs];
-  const half = FULL_ROUNDS / 2;
-
-  state = state.map((a, i) => (a + C[i]!) % P);
-  for (let r = 0; r < half - 1; r++) {
-    state = state.map((a, i) => (pow5(a) + C[(r + 1) * t + i]!) % P);
-    state = mix(state, M);
-  }
-  state = state.map((a, i) => (pow5(a) + C[half * t + i]!) % P);
-  state = mix(state, PM);
-
-  const base = (half + 1) * t;
-  for (let r = 0; r < partial; r++) {
-    state[0] = (pow5(state[0]!) + C[base + r]!) % P;
-    const off = (2 * t - 1) * r;
-    let s0 = 0n;
-    for (let j = 0; j < t; j++) s0 += S[off + j]! * state[j]!;
-    const x0 = state[0]!;
-    for (let k = 1; k < t; k++) state[k] = (state[k]! + x0 * S[off + t + k - 1]!) % P;
-    state[0] = s0 % P;
-  }
-
-  for (let r = 0; r < half - 1; r++) {
-    state = state.map((a, i) => (pow5(a) + C[base + partial + r * t + i]!) % P);
-    state = mix(state, M);
-  }
-  state = mix(state.map(pow5), M);
-  return state[0]!;
+  const hash = POSEIDON_HASHERS[inputs.length];
+  if (!hash) throw new RangeError(`Poseidon with ${inputs.length} inputs is not supported (have ${Object.keys(POSEIDON_HASHERS).join(', ')})`);
+  return hash(inputs);
 }

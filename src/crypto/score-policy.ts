@@ -16,7 +16,9 @@
  * @module
  */
 import { assertBits, describe } from './field.ts';
-import { poseidon } from './poseidon.ts';
+// The two widths of v1 and v2 policies, not poseidon.ts's all: the verifier bundles this module.
+import { poseidon6 } from './poseidon-constants/inputs-6.ts';
+import { poseidon11 } from './poseidon-constants/inputs-11.ts';
 import { TAG_POLICY, TALLY_BITS } from './tags.ts';
 
 export interface ScorePolicy {
@@ -92,11 +94,11 @@ function isV2(p: ScorePolicy): p is ScorePolicyV2 {
  */
 export function policyHash(p: ScorePolicy = POLICY_V1): bigint {
   const v1 = [TAG_POLICY, p.version, p.violationWeight, p.z2Num, p.z2Den, p.scale];
-  if (!isV2(p)) return poseidon(v1);
+  if (!isV2(p)) return poseidon6(v1);
   for (const k of ['recordCap', 'orgCap', 'trialUnits', 'epochSeconds', 'epochSkew'] as const) {
     if (typeof p[k] !== 'bigint') throw new TypeError(`policy.${k} must be a bigint, got ${describe(p[k])}`);
   }
-  return poseidon([...v1, p.recordCap, p.orgCap, p.trialUnits, p.epochSeconds, p.epochSkew]);
+  return poseidon11([...v1, p.recordCap, p.orgCap, p.trialUnits, p.epochSeconds, p.epochSkew]);
 }
 
 /** The policies whose proofs verifiers accept, oldest first. */

@@ -11,6 +11,7 @@ import { recordCommitment, type OutcomeRecord } from '../../src/crypto/commitmen
 import { FIELD_MODULUS } from '../../src/crypto/field.ts';
 import { packOrgSlot, unpackOrgSlot } from '../../src/crypto/org-slot.ts';
 import { poseidon } from '../../src/crypto/poseidon.ts';
+import { poseidon4 } from '../../src/crypto/poseidon-constants/inputs-4.ts';
 import { emptyRoot, QuadTree, quadRootFromPath } from '../../src/crypto/quad-tree.ts';
 import { POLICY_V1, POLICY_V2, policyHash } from '../../src/crypto/score-policy.ts';
 import { configuration } from '../../src/build/build-circuits.ts';
@@ -28,6 +29,13 @@ describe('Poseidon', () => {
     for (const h of HOSTILE) expect(() => poseidon([1n, h as bigint])).toThrow(h === FIELD_MODULUS || h === -5n ? RangeError : TypeError);
     expect(() => poseidon([1n, 2n, 3n, 4n, 5n, 6n, 7n])).toThrow(RangeError);
     expect(() => poseidon('12' as unknown as bigint[])).toThrow(TypeError);
+  });
+
+  it('has each width hash exactly its own input count, as `poseidon` does', () => {
+    const v = vectors.poseidon.find((x) => x.inputs.length === 4)!;
+    expect(poseidon4(big(v.inputs))).toBe(BigInt(v.out));
+    expect(() => poseidon4([1n, 2n, 3n])).toThrow(RangeError);
+    expect(() => poseidon4([1n, 2n, 3n, FIELD_MODULUS])).toThrow(RangeError);
   });
 });
 

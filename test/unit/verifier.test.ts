@@ -6,9 +6,8 @@
  * that does not hash to the checkpoint's; a swapped verification key; a mode below the one
  * required; an unpublished phase 1; pinned key sets; key documents signed by someone else);
  * a malformed presentation is `malformed`, never an exception; the caller's own bad options
- * and expectations throw; the verifier bundles for browsers without Node built-ins.
+ * and expectations throw. Its browser bundle: verifier-bundle.test.ts.
  */
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signingBytes } from '../../src/crypto/canonical.ts';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.ts';
@@ -283,14 +282,4 @@ describe('independent check', () => {
       await rm(d, { recursive: true, force: true });
     }
   }, 60_000);
-});
-
-describe('browser bundle', () => {
-  it('bundles src/verifier for the browser without Node built-ins', async () => {
-    const r = await build({ entryPoints: [`${ROOT}/src/verifier/index.ts`], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true });
-    const inputs = Object.keys(r.metafile.inputs);
-    expect(inputs.some((f) => f.includes('src/verifier/presentation.ts'))).toBe(true);
-    expect(inputs.filter((f) => /^node:|(^|\/)(fs|os|child_process|worker_threads)$/.test(f))).toEqual([]);
-    expect(r.outputFiles[0]!.text).not.toMatch(/from ["']node:/);
-  });
 });
