@@ -6,23 +6,13 @@
  * a Map entry adds about 40 more; here it takes its 32 bytes and nothing else, and a copy of a
  * whole array is one memcpy (`npm run bench -- --only state`). Words are held in the
  * platform's byte order, least significant word first; `halves` views the same memory as 32-bit
- * numbers, for comparing and hashing without making bigints. Arrays grow by half again, into
- * fresh zero memory the system maps in only as it is written. Pure: no I/O.
+ * numbers, for comparing and hashing without making bigints. Arrays grow as grow.ts says.
+ * Pure: no I/O.
  * @module
  */
+import { withRoom } from './grow.ts';
 
-type Store = Uint32Array | BigUint64Array;
-
-const GROWTH = 1.5;
-const MIN_CAPACITY = 16;
 const SHIFTS = [0n, 64n, 128n, 192n];
-
-// A store of `make`'s kind with room for at least `items` items, holding `data`'s first `used`.
-function regrown<T extends Store>(data: T, used: number, items: number, make: (n: number) => T): T {
-  const next = make(Math.max(items, Math.ceil(data.length * GROWTH), MIN_CAPACITY));
-  (next as Uint32Array).set((data as Uint32Array).subarray(0, used));
-  return next;
-}
 
 /** Unsigned integers of `width` 64-bit words each, in one growable BigUint64Array. */
 export class WordArray {
@@ -80,7 +70,7 @@ export class WordArray {
   }
 
   private reserve(elements: number): void {
-    this.data = regrown(this.data, this.count * this.width, elements * this.width, (n) => new BigUint64Array(n));
+    this.data = withRoom(this.data, elements * this.width);
     this.view = new Uint32Array(this.data.buffer);
   }
 
@@ -140,7 +130,7 @@ export class IndexArray {
 
   /** Inserts `x` at `i` <= length, moving the values from i on up by one. @returns i. */
   insert(i: number, x: number): number {
-    if (this.count === this.data.length) this.data = regrown(this.data, this.count, this.count + 1, (n) => new Uint32Array(n));
+    this.data = withRoom(this.data, this.count + 1);
     this.data.copyWithin(i + 1, i, this.count);
     this.data[i] = x;
     this.count++;

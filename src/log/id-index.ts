@@ -12,7 +12,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { withRoom } from './grow.ts';
+import { withRoom } from '../crypto/grow.ts';
 
 const WORDS = 4;
 

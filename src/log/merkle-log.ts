@@ -16,7 +16,7 @@
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { withRoom } from './grow.ts';
+import { withRoom } from '../crypto/grow.ts';
 
 export type Hash = Uint8Array;
 

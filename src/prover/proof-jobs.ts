@@ -13,12 +13,17 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../crypto/canonical.ts';
+import { BATCH_PUBLIC_SIGNALS } from '../state/batch.ts';
+import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
 import type { Groth16Proof } from './groth16-prover.ts';
 
 /** The BullMQ queue name (Redis keys are `<prefix>:<queue>:...`). */
 export const PROOF_QUEUE = 'zktrust-proofs';
 /** The default Redis key prefix. */
 export const DEFAULT_QUEUE_PREFIX = 'zktrust';
+
+/** The public signals of each circuit a job may name, in the circuit's order. */
+export const PUBLIC_SIGNALS: Readonly<Record<string, readonly string[]>> = { 'batch-update': BATCH_PUBLIC_SIGNALS, threshold: THRESHOLD_PUBLIC_SIGNALS };
 
 /** Job priorities: lower runs first (BullMQ). */
 export const JOB_PRIORITY = { threshold: 1, 'batch-update': 10 } as const;

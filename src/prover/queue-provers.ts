@@ -11,7 +11,7 @@
  * of the pool for one circuit of one key set.
  * @module
  */
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type Job } from 'bullmq';
 import { ZkTrustError } from '../errors.ts';
 import type { ProofResult } from './groth16-prover.ts';
 import { JOB_PRIORITY, parseProofJobResult, PROOF_QUEUE, proofJobData, proofJobId, DEFAULT_QUEUE_PREFIX } from './proof-jobs.ts';
@@ -141,9 +141,7 @@ export class QueueProverPool {
     const presentation = circuit === 'threshold';
     let job: Job;
     try {
-      // A job that failed every attempt is kept for inspection; asking again means a new try.
-      const old = await Job.fromId(this.queue, jobId);
-      if (old && (await old.isFailed())) await old.remove();
+      // An id already in the queue (waiting, running, done or failed) returns that job.
       job = await this.queue.add(circuit, data, {
         jobId,
         priority: JOB_PRIORITY[circuit as keyof typeof JOB_PRIORITY] ?? 10,
@@ -161,6 +159,8 @@ export class QueueProverPool {
     } catch (e) {
       const msg = (e as Error).message;
       if (/timed out/i.test(msg)) throw new ZkTrustError('unavailable', `no worker finished job ${jobId} in time`, { retryAfterS: 5 });
+      // A job that failed every attempt is dropped, so that asking again is a new try.
+      await job.remove().catch(() => undefined);
       throw new Error(`proving job ${jobId} failed: ${msg}`);
     }
     const r = parseProofJobResult(value, publicNames.length);

@@ -19,20 +19,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import { keySetHash, parseKeySetDescriptor } from '../crypto/key-set.ts';
 import { CIRCUIT_POLICY, policyHash } from '../crypto/score-policy.ts';
-import { KEY_SET_FILE, KeySetError, openKeySetDir, writeKeySetFile, type KeySet } from '../keys/key-set-dir.ts';
-import { BATCH_PUBLIC_SIGNALS } from '../state/batch.ts';
-import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
+import { KEY_SET_FILE, KeySetError, openKeySetDir, sha256OfFile, writeKeySetFile, type KeySet } from '../keys/key-set-dir.ts';
 import type { Groth16VerificationKey } from '../verifier/groth16.ts';
 import { compiledCircuits, type CompiledCircuitFiles } from './artifacts.ts';
-import { DEFAULT_QUEUE_PREFIX, PROOF_QUEUE, type ProofJobData, type ProofJobResult } from './proof-jobs.ts';
+import { DEFAULT_QUEUE_PREFIX, PROOF_QUEUE, PUBLIC_SIGNALS, type ProofJobData, type ProofJobResult } from './proof-jobs.ts';
 import { redisConnection } from './queue-provers.ts';
 import { SupervisedProver } from './supervised-prover.ts';
 
-const PUBLIC_NAMES: Readonly<Record<string, readonly string[]>> = { 'batch-update': BATCH_PUBLIC_SIGNALS, threshold: THRESHOLD_PUBLIC_SIGNALS };
 const HASH = /^[0-9a-f]{64}$/;
 
 export interface WorkerOptions {
@@ -105,7 +101,7 @@ export class ProofWorker {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const { keySetHash: hash } = (await res.json()) as { keySetHash?: unknown };
       if (typeof hash !== 'string' || !HASH.test(hash)) throw new Error('the aggregator names no key set');
-      await Promise.all(Object.keys(PUBLIC_NAMES).map(async (c) => (await this.proverFor(hash, c)).start()));
+      await Promise.all(Object.keys(PUBLIC_SIGNALS).map(async (c) => (await this.proverFor(hash, c)).start()));
     } catch (e) {
       this.opts.log({ level: 'warn', msg: 'the current key set could not be loaded ahead; jobs will fetch theirs', error: (e as Error).message });
     }
@@ -113,7 +109,7 @@ export class ProofWorker {
 
   private async process(job: Job<ProofJobData, ProofJobResult>): Promise<ProofJobResult> {
     const { circuit, keySetHash: hash, input } = job.data;
-    if (!PUBLIC_NAMES[circuit] || !this.circuits[circuit]) throw new Error(`unknown circuit ${String(circuit)}`);
+    if (!PUBLIC_SIGNALS[circuit] || !this.circuits[circuit]) throw new Error(`unknown circuit ${String(circuit)}`);
     if (typeof hash !== 'string' || !HASH.test(hash)) throw new Error('the job names no key set hash');
     if (typeof input !== 'object' || input === null) throw new Error('the job has no input');
     const t0 = performance.now();
@@ -130,7 +126,7 @@ export class ProofWorker {
     let p = this.provers.get(id);
     if (!p) {
       const set = await this.keySet(hash);
-      p = new SupervisedProver(`${circuit}/${hash.slice(0, 12)}`, [{ circuit, wasmPath: this.circuits[circuit]!.wasmPath, zkeyPath: set.zkeyPaths[circuit]!, publicNames: PUBLIC_NAMES[circuit]! }], {
+      p = new SupervisedProver(`${circuit}/${hash.slice(0, 12)}`, [{ circuit, wasmPath: this.circuits[circuit]!.wasmPath, zkeyPath: set.zkeyPaths[circuit]!, publicNames: PUBLIC_SIGNALS[circuit]! }], {
         maxQueue: (this.opts.concurrency ?? 1) + 1,
         onRestart: (reason) => this.opts.log({ level: 'error', msg: 'prover died; restarting', prover: id, reason }),
       });
@@ -201,14 +197,8 @@ export class ProofWorker {
 async function download(url: string, path: string): Promise<string> {
   const res = await fetch(url);
   if (!res.ok || !res.body) throw new KeySetError(`${url}: HTTP ${res.status}`);
-  const h = createHash('sha256');
   const tmp = `${path}.part`;
-  await pipeline(Readable.fromWeb(res.body as never), async function* (chunks: AsyncIterable<Buffer>) {
-    for await (const c of chunks) {
-      h.update(c);
-      yield c;
-    }
-  }, createWriteStream(tmp));
+  await pipeline(Readable.fromWeb(res.body as never), createWriteStream(tmp));
   await rename(tmp, path);
-  return h.digest('hex');
+  return sha256OfFile(path);
 }

@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ZkTrustError } from '../errors.ts';
-import { withRoom } from '../log/grow.ts';
+import { withRoom } from '../crypto/grow.ts';
 import { IdIndex } from '../log/id-index.ts';
 import { MerkleLog } from '../log/merkle-log.ts';
 import { Store, numKey, type Op } from '../store/db.ts';

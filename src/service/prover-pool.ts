@@ -10,8 +10,7 @@ import type { KeySet } from '../keys/key-set-dir.ts';
 import { loadAddon } from '../native/addon.ts';
 import { ZkTrustError } from '../errors.ts';
 import type { Prover, ProverFactory, ProverStatus } from '../prover/prover.ts';
-import { BATCH_PUBLIC_SIGNALS } from '../state/batch.ts';
-import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
+import { PUBLIC_SIGNALS } from '../prover/proof-jobs.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -77,8 +76,8 @@ export class ProverPool {
       };
       p = {
         // A batch proving, one built ahead, and a retry.
-        batch: Array.from({ length: this.opts.batchProvers }, (_, k) => make('batch-update', BATCH_PUBLIC_SIGNALS, 3, k)),
-        threshold: make('threshold', THRESHOLD_PUBLIC_SIGNALS, this.opts.maxQueuedPresentations),
+        batch: Array.from({ length: this.opts.batchProvers }, (_, k) => make('batch-update', PUBLIC_SIGNALS['batch-update']!, 3, k)),
+        threshold: make('threshold', PUBLIC_SIGNALS.threshold!, this.opts.maxQueuedPresentations),
       };
       this.sets.set(set.hash, p);
     }
