@@ -23,18 +23,19 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc g++ libc6-dev make python3 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
-# Production dependencies only: tsx (which runs the TypeScript) and circom2 are among them.
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY circuits ./circuits
 COPY artifacts ./artifacts
 COPY native ./native
-COPY scripts/prebuild.ts ./scripts/prebuild.ts
-# Compiles the circuits (checked against artifacts/manifest.json) and the addons into build/.
-RUN node_modules/.bin/tsx scripts/prebuild.ts --config "${CIRCUITS}"
+# All dependencies, for the package build (npm ci runs "prepare": tsc into dist/).
+RUN npm ci --no-audit --no-fund
+# Compiles the circuits (checked against artifacts/manifest.json) and the addons into build/,
+# with the built command line, as the image runs it.
+RUN node dist/src/cli/main.js build --config "${CIRCUITS}"
+# Production dependencies only in the image: typescript, tsx and the test tools go.
+RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 # util-linux: chrt, so that provers run under SCHED_IDLE (src/prover/prover-process.ts).
@@ -53,10 +54,10 @@ ENV NODE_ENV=production \
     ZKTRUST_DATA_DIR=/data
 # The application is root's and read-only to the service; build/ is the service's, so that it
 # can compile another circuit configuration on first start.
-COPY --from=build /app/package.json /app/package-lock.json /app/tsconfig.json ./
+COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
-COPY --from=build /app/src ./src
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/circuits ./circuits
 COPY --from=build /app/artifacts ./artifacts
 COPY --from=build /app/native ./native

@@ -5,14 +5,16 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CIRCOMLIB_IN_PACKAGE, PACKAGE_ROOT } from '../package-root.ts';
+import { circuitSources } from '../prover/artifacts.ts';
 
 const require = createRequire(import.meta.url);
 const CIRCOM_CLI = join(dirname(require.resolve('circom2/package.json')), 'cli.js');
-/** The folder that holds node_modules/circom2: every circuit source lives below it. */
-export const PROJECT_ROOT = resolve(dirname(CIRCOM_CLI), '..', '..');
+/** The package's folder: circuits/ is below it (src/package-root.ts). */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 export interface CompiledCircuit {
   name: string;
@@ -51,11 +53,23 @@ export async function compileCircuit(source: string, outDir: string, opts: Compi
   await mkdir(outDir, { recursive: true });
   const tmp = await mkdtemp(join(resolve(outDir), `.tmp-${name}-`));
   try {
-    // circom2 (WASI) sees only its working directory tree: run it from the project root
-    // with relative paths, so that includes of node_modules/circomlib resolve.
-    const cwd = PROJECT_ROOT;
+    // circom2 (WASI) sees only its working directory's tree, and the circuits include
+    // circomlib as ../../node_modules/circomlib/. In a checkout both are below the package
+    // root: compile there. Installed, circomlib is usually hoisted out of the package: compile
+    // in the temporary folder, from copies of the sources the circuit includes laid out as in
+    // a checkout.
+    let cwd = PROJECT_ROOT;
+    let main = src;
+    if (!CIRCOMLIB_IN_PACKAGE) {
+      cwd = tmp;
+      for (const [name, file] of circuitSources(src)) {
+        await mkdir(dirname(join(tmp, name)), { recursive: true });
+        await copyFile(file, join(tmp, name));
+      }
+      main = join(tmp, relative(PROJECT_ROOT, src));
+    }
     const out = await runCircom(
-      [relative(cwd, src), '--r1cs', '--wasm', '--sym', '--O2', '-o', relative(cwd, tmp) || '.', ...(opts.flags ?? [])],
+      [relative(cwd, main), '--r1cs', '--wasm', '--sym', '--O2', '-o', relative(cwd, tmp) || '.', ...(opts.flags ?? [])],
       cwd,
     );
     opts.onOutput?.(out);

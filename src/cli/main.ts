@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line: serve, worker, info, keygen, org add, submit, prove, verify, audit, setup, demo.
+ * The zktrust command line: serve, worker, info, keygen, org add, submit, prove, verify, audit,
+ * ceremony, build, setup, demo.
  * Results go to stdout (JSON with --json); progress and errors to stderr, progress bars only
  * when stderr is a terminal and never with --json.
  * Exit codes: 0 success, 1 failure, 2 usage error.
@@ -13,6 +14,7 @@ import { generateKeyPair } from '../crypto/ed25519.ts';
 import { didFromPublicKey } from '../crypto/identity.ts';
 import { loadConfig } from '../service/config.ts';
 import { jsonLogger, startService } from '../service/server.ts';
+import { PACKAGE_VERSION } from '../package-root.ts';
 import { describeError, UsageError } from './errors.ts';
 import { DEFAULT_URL, adminToken, integer, secretKeyOf } from './options.ts';
 import { Progress, withSpinner } from './progress.ts';
@@ -23,6 +25,7 @@ const program = new Command();
 program
   .name('zktrust')
   .description('Cross-organisation trust scores for AI agents, proven in zero knowledge')
+  .version(PACKAGE_VERSION, '-V, --version', "print zktrust's version")
   .exitOverride()
   .showHelpAfterError('(add --help for usage)')
   .configureOutput({ outputError: (str, write) => write(`zktrust: ${str.replace(/^error: /, '')}`) });
@@ -303,6 +306,25 @@ async function adminPost(url: string, path: string, token: string, body: unknown
   if (!res.ok) throw Object.assign(new Error(json.detail ?? `HTTP ${res.status}`), { code: json.code ?? 'http_error' });
   return json;
 }
+
+program
+  .command('build')
+  .description("compile a configuration's circuits and the native addons ahead of the first start (a container image's build, an installed package); checked against artifacts/manifest.json, no keys made")
+  .option('--config <name>', 'circuit configuration (circuits/circuits.json)', process.env.ZKTRUST_CIRCUITS || 'production')
+  .action(async (o: { config: string }) => {
+    const t0 = performance.now();
+    const stamp = () => `[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
+    // No development keys and the manifest is never changed: a build that is not reproducible fails.
+    await ensureArtifacts(o.config, { update: false, devKeys: false, onProgress: (m) => console.error(stamp(), m) });
+    console.log(`${o.config}: circuits match artifacts/manifest.json`);
+    // Unlike at run time, a missing compiler or Node-API headers is an error here, unless ZKTRUST_NATIVE=0.
+    if (process.env.ZKTRUST_NATIVE === '0') console.log('native addons skipped (ZKTRUST_NATIVE=0)');
+    else {
+      const { buildAddon } = await import('../native/addon.ts');
+      for (const name of ['poseidon-bn254', 'msm-bn254'] as const) console.log(`${name}: ${await buildAddon(name)}`);
+    }
+    console.error(stamp(), 'built');
+  });
 
 program
   .command('setup')

@@ -6,25 +6,23 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from './errors.ts';
-
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The aggregator URL: ZKTRUST_URL, or the address `npm start` listens on. */
 export const DEFAULT_URL = process.env.ZKTRUST_URL || 'http://127.0.0.1:8080';
 
 /**
  * The admin token: `explicit` (--token), else ZKTRUST_ADMIN_TOKEN, else the file the service
- * writes on first start, `<ZKTRUST_DATA_DIR or data>/admin.token` in this repository.
+ * writes on first start, `<ZKTRUST_DATA_DIR or ./data>/admin.token` from the working directory,
+ * as the service resolves its data directory.
  * @throws UsageError if none of them is there.
  */
 export async function adminToken(explicit?: string): Promise<string> {
   if (explicit) return explicit;
   if (process.env.ZKTRUST_ADMIN_TOKEN) return process.env.ZKTRUST_ADMIN_TOKEN;
-  const file = resolve(PROJECT_ROOT, process.env.ZKTRUST_DATA_DIR || 'data', 'admin.token');
+  const file = resolve(process.env.ZKTRUST_DATA_DIR || 'data', 'admin.token');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   throw new UsageError(`an admin token is required: --token, ZKTRUST_ADMIN_TOKEN, or ${file} (written by the service on first start)`);
 }

@@ -13,9 +13,9 @@
  */
 import { fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ContributionCheck } from './phase2.ts';
+import { loaderArgsFor } from '../package-root.ts';
 
 export type CeremonyJob =
   | { kind: 'zkey-new'; r1cs: string; ptau: string; out: string }
@@ -34,7 +34,6 @@ export interface CeremonyJobResult {
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function execute(job: CeremonyJob): Promise<unknown> {
@@ -74,7 +73,7 @@ export function runCeremonyJob<K extends CeremonyJob['kind']>(job: Extract<Cerem
     const child = fork(SELF, [], {
       signal: opts.signal,
       serialization: 'advanced',
-      execArgv: SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [],
+      execArgv: loaderArgsFor(SELF),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let settled = false;

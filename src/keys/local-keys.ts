@@ -17,15 +17,15 @@
 import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { KeySetDescriptor } from '../crypto/key-set.ts';
 import { vkeyHash } from '../crypto/key-set.ts';
 import { writeKeySetFile, type KeySetFile } from './key-set-dir.ts';
 import { randomScalar } from './phase2.ts';
 import { writeZkey, type Progress } from './zkey-writer.ts';
 import { verificationKeyOf } from './zkey-file.ts';
+import { loaderArgsFor } from '../package-root.ts';
 
 /** The name recorded for a local key's phase-2 contribution. */
 export const LOCAL_CONTRIBUTION_NAME = 'zktrust local key (OS randomness)';
@@ -73,7 +73,6 @@ export async function generateLocalKeySet(req: LocalKeyRequest, opts: { onProgre
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 type ChildMessage = { progress: [string, string, number, number] } | { done: KeySetFile } | { error: string };
 
@@ -85,7 +84,7 @@ export function makeLocalKeySet(req: LocalKeyRequest, onProgress?: (circuit: str
   return new Promise((resolve, reject) => {
     const child = fork(SELF, [], {
       serialization: 'advanced',
-      execArgv: SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [],
+      execArgv: loaderArgsFor(SELF),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;

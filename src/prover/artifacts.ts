@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readSections, viewOf } from '../crypto/binfile.ts';
 import { descriptorOfManifest, keySetHash, type KeySetDescriptor } from '../crypto/key-set.ts';
+import { PACKAGE_ROOT, packageFile } from '../package-root.ts';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const PROJECT_ROOT = PACKAGE_ROOT;
 export const MANIFEST_PATH = join(PROJECT_ROOT, 'artifacts', 'manifest.json');
 
 export interface Contribution {
@@ -55,24 +55,34 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** The circom sources a file depends on: itself and every include, transitively. */
-export function circuitSources(mainPath: string): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
+/**
+ * The circom sources a file depends on, itself and every include transitively, by their path
+ * relative to the package root (circomlib's as "node_modules/circomlib/...", wherever it is
+ * installed: src/package-root.ts), each with its absolute path.
+ */
+export function circuitSources(mainPath: string): Map<string, string> {
+  const seen = new Map<string, string>();
+  // Paths as in a checkout (`at`), read from where the file really is (packageFile).
+  const visit = (at: string) => {
+    const name = relative(PROJECT_ROOT, at);
+    if (seen.has(name)) return;
+    const file = packageFile(name);
+    seen.set(name, file);
     for (const m of readFileSync(file, 'utf8').matchAll(/include\s+"([^"]+)"/g)) {
-      const inc = resolve(dirname(file), m[1]!);
-      if (existsSync(inc)) visit(inc);
+      const inc = resolve(dirname(at), m[1]!);
+      if (existsSync(packageFile(relative(PROJECT_ROOT, inc)))) visit(inc);
     }
   };
   visit(resolve(mainPath));
-  return [...seen].sort();
+  return new Map([...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function sourceHashes(mainPath: string): Record<string, string> {
-  return Object.fromEntries(circuitSources(mainPath).map((f) => [relative(PROJECT_ROOT, f), sha256File(f)]));
+  return Object.fromEntries([...circuitSources(mainPath)].map(([name, file]) => [name, sha256File(file)]));
 }
+
+/** A manifest's source file under `root` (the package's own: circomlib wherever it is). */
+const sourceFile = (root: string, file: string) => (root === PROJECT_ROOT ? packageFile(file) : join(root, file));
 
 export function readManifest(path = MANIFEST_PATH): Manifest {
   if (!existsSync(path)) return { version: 1, configurations: {} };
@@ -162,7 +172,7 @@ export async function loadCircuitArtifacts(config: string, circuit: string, opts
   if (!conf || !entry) throw new ArtifactError(`artifacts/manifest.json has no ${config}/${circuit}: run npm run setup -- --config ${config}`);
   const paths = artifactPaths(config, circuit, root);
   for (const [file, want] of Object.entries(entry.sources)) {
-    const abs = join(root, file);
+    const abs = sourceFile(root, file);
     if (!existsSync(abs) || sha256File(abs) !== want) throw new ArtifactError(`${file} differs from the manifest (sources of ${config}/${circuit})`);
   }
   for (const k of ['r1cs', 'wasm', 'zkey', 'vkey'] as const) {
@@ -203,7 +213,7 @@ export function compiledCircuits(config: string, opts: { root?: string; manifest
   const out: Record<string, CompiledCircuitFiles> = {};
   for (const [circuit, entry] of Object.entries(conf.circuits)) {
     for (const [file, want] of Object.entries(entry.sources)) {
-      const abs = join(root, file);
+      const abs = sourceFile(root, file);
       if (!existsSync(abs) || sha256File(abs) !== want) throw new ArtifactError(`${file} differs from the manifest (sources of ${config}/${circuit})`);
     }
     const paths = artifactPaths(config, circuit, root);

@@ -21,7 +21,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as snarkjs from 'snarkjs';
-import type { Groth16Proof } from 'snarkjs';
 import { checkFieldHeader, leBytesToBigint, readSections, viewOf } from '../crypto/binfile.ts';
 import { loadAddon } from '../native/addon.ts';
 
@@ -35,6 +34,19 @@ const N8 = 32; // bytes per BN254 field element (both Fq and Fr)
 const COEF_SIZE = 12 + N8; // matrix, constraint, signal (u32 each), then the coefficient
 // The zkey sections a proof reads: header, Groth16 header, coefficients, A, B1, B2, C, H.
 const ZKEY_SECTIONS = [1, 2, 4, 5, 6, 7, 8, 9];
+
+/**
+ * A Groth16 proof as snarkjs writes it (decimal strings, projective coordinates). Declared
+ * here rather than taken from snarkjs, which has no types of its own: the package's
+ * declarations must not name a module its users cannot type.
+ */
+export interface Groth16Proof {
+  pi_a: string[];
+  pi_b: string[][];
+  pi_c: string[];
+  protocol: 'groth16';
+  curve: string;
+}
 
 /** A Groth16 proving key (snarkjs zkey), parsed. */
 export class ProvingKey {

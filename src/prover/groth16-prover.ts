@@ -8,8 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
-import type { Groth16Proof } from 'snarkjs';
-import { ProvingKey } from './groth16-engine.ts';
+import { ProvingKey, type Groth16Proof } from './groth16-engine.ts';
 
 export type { Groth16Proof };
 

@@ -8,10 +8,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Groth16Prover, type ProofResult } from './groth16-prover.ts';
+import { loaderArgsFor } from '../package-root.ts';
 
 export interface CircuitFiles {
   circuit: string;
@@ -26,8 +26,6 @@ type Response = { id: number; ok: true; result: ProofResult<string> } | { id: nu
 type Hello = { ready: true; msmFallback?: string } | { ready: false; error: string };
 
 const SELF = fileURLToPath(import.meta.url);
-// tsx's loader, resolved from this package (not from the working directory).
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 /**
  * A prover running in a child process. Requests are served one at a time in arrival order
@@ -96,10 +94,7 @@ export class ProverProcess {
 
   /** Starts a process that loads `circuits` (wasm and zkey into memory) and waits until it is ready. */
   static async start(circuits: readonly CircuitFiles[]): Promise<ProverProcess> {
-    // TypeScript sources run through tsx; a compiled build would not need it.
-    // tsx is resolved from this package, not from the working directory, so the service
-    // runs wherever it is started.
-    const nodeArgs = SELF.endsWith('.ts') ? ['--import', pathToFileURL(TSX_LOADER).href] : [];
+    const nodeArgs = loaderArgsFor(SELF);
     const child = fork(SELF, [JSON.stringify(circuits)], {
       serialization: 'advanced',
       // chrt execs node in place: the child's pid, IPC channel and environment are node's.

@@ -1,12 +1,7 @@
 // Minimal typings for the parts of snarkjs and circom_runtime that zktrust uses.
 declare module 'snarkjs' {
-  export interface Groth16Proof {
-    pi_a: string[];
-    pi_b: string[][];
-    pi_c: string[];
-    protocol: 'groth16';
-    curve: string;
-  }
+  /** As src/prover/groth16-engine.ts declares it (the package's declarations name that one). */
+  export type Groth16Proof = import('../prover/groth16-engine.ts').Groth16Proof;
   export type MemFile = { type: 'mem'; data?: Uint8Array };
   export const groth16: {
     fullProve(input: unknown, wasm: string | MemFile, zkey: string | MemFile, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;

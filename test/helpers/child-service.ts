@@ -18,10 +18,14 @@ export interface ChildService {
   kill(): Promise<void>;
 }
 
-/** Starts `zktrust serve` with `env` (over this process's) and resolves once its "ready" line is out. */
-export function startChildService(env: Record<string, string>): Promise<ChildService> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
-    cwd: ROOT,
+/**
+ * Starts `zktrust serve` with `env` (over this process's) and resolves once its "ready" line is
+ * out: this checkout's source by default, or `opts.bin` (an installed package's bin) in `opts.cwd`.
+ */
+export function startChildService(env: Record<string, string>, opts: { bin?: string; cwd?: string } = {}): Promise<ChildService> {
+  const argv = opts.bin ? [opts.bin, 'serve'] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
+  const proc = spawn(process.execPath, argv, {
+    cwd: opts.cwd ?? ROOT,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -81,8 +81,19 @@ describe('Dockerfile', () => {
     const arg = instrs.find((x) => x.op === 'ARG' && x.args.startsWith('NODE_IMAGE='));
     expect(arg?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
     expect(instrs.filter((x) => x.op === 'FROM').map((x) => x.args.split(/\s+/)[0])).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
-    expect(instrs.some((x) => x.op === 'RUN' && /npm ci --omit=dev/.test(x.args))).toBe(true);
-    expect(instrs.some((x) => x.op === 'RUN' && /scripts\/prebuild\.ts/.test(x.args))).toBe(true);
+    // The package is built (npm ci runs "prepare"), the circuits and addons compiled by the built
+    // command line's `build`, and only then are the development dependencies pruned.
+    const runs = instrs.filter((x) => x.op === 'RUN').map((x) => x.args);
+    const at = (re: RegExp) => runs.findIndex((r) => re.test(r));
+    expect(at(/^npm ci\b/)).toBeGreaterThanOrEqual(0);
+    expect(runs[at(/^npm ci\b/)]).not.toMatch(/--omit=dev|--ignore-scripts/);
+    expect(at(/^node dist\/src\/cli\/main\.js build --config /)).toBeGreaterThan(at(/^npm ci\b/));
+    expect(at(/^npm prune --omit=dev/)).toBeGreaterThan(at(/^node dist\/src\/cli\/main\.js build/));
+    expect(read('src/cli/main.ts')).toMatch(/\.command\('build'\)/);
+    // The image runs the built JavaScript: no TypeScript source, so bin/zktrust.js takes dist/.
+    const copied = runtime.filter((x) => x.op === 'COPY').map((x) => x.args);
+    expect(copied.some((c) => / \/app\/dist \.\/dist$/.test(c))).toBe(true);
+    expect(copied.some((c) => /\/app\/src\b/.test(c))).toBe(false);
     expect(JSON.parse(runtime.find((x) => x.op === 'ENTRYPOINT')!.args)).toEqual(['/usr/bin/tini', '--', 'node', '/app/bin/zktrust.js']);
     expect(JSON.parse(runtime.find((x) => x.op === 'CMD')!.args)).toEqual(['serve']);
     expect(runtime.some((x) => x.op === 'RUN' && /\btini\b/.test(x.args) && /\butil-linux\b/.test(x.args))).toBe(true);
@@ -117,7 +128,7 @@ describe('Dockerfile', () => {
         expect(ignored.filter((i) => s === i || s.startsWith(`${i}/`)), s).toEqual([]);
       }
     }
-    for (const must of ['node_modules', 'build', 'data', '.git', 'tmp']) expect(ignored).toContain(must);
+    for (const must of ['node_modules', 'build', 'dist', 'data', '.git', 'tmp']) expect(ignored).toContain(must);
   });
 });
 
