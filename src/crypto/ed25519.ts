@@ -1,8 +1,14 @@
 /**
  * Ed25519 for zktrust: strict RFC 8032 verification (not ZIP-215), key checks and signing.
- * Strict means: S < L (so S + L is refused), canonical encodings of R and A (y < p), and no
- * small-order public key. Built on @noble/ed25519 with { zip215: false }, which does all
- * three. Pure and browser-safe.
+ * Strict means: S < L (so S + L is refused), canonical encodings of R and A (y < p), no
+ * small-order public key, and the cofactorless equation [S]B = R + [k]A. Pure and
+ * browser-safe, on @noble/ed25519's group arithmetic.
+ *
+ * Why the equation is written here: noble's `verify` checks the cofactored equation
+ * [8][S]B = [8]R + [8][k]A whatever its options, which also accepts a signature whose R has a
+ * small-order component. The aggregator's hot path (src/engines/fast-ed25519.ts, OpenSSL) is
+ * cofactorless and refuses it. One signature must mean the same to every part of zktrust and to
+ * every implementation of docs/protocol.md, so both use the cofactorless equation.
  * @module
  */
 import * as ed from '@noble/ed25519';
@@ -44,10 +50,26 @@ export function verifyStrict(signature: Uint8Array, message: Uint8Array, publicK
   bytes(message, undefined, 'message');
   bytes(publicKey, 32, 'publicKey');
   try {
-    return ed.verify(signature, message, publicKey, { zip215: false });
+    // Canonical encodings (y < p) of R and A; A not of small order.
+    const r = ed.Point.fromBytes(signature.subarray(0, 32), false);
+    const a = ed.Point.fromBytes(publicKey, false);
+    if (a.isSmallOrder()) return false;
+    const s = littleEndian(signature.subarray(32));
+    if (s >= L) return false;
+    const k = ed.etc.mod(littleEndian(sha512(ed.etc.concatBytes(signature.subarray(0, 32), publicKey, message))), L);
+    return ed.Point.BASE.multiplyUnsafe(s).equals(r.add(a.multiplyUnsafe(k)));
   } catch {
     return false;
   }
+}
+
+/** The group order L (RFC 8032 section 5.1). */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+function littleEndian(b: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
+  return x;
 }
 
 /** Signs `message` with a 32-byte secret key. @throws TypeError / RangeError for bad inputs. */

@@ -7,7 +7,8 @@
  *   signature is invalid"), so S + L is refused whatever the library does;
  * - R must be canonical: OpenSSL compares the encoding of the recomputed R with the given
  *   bytes, and a recomputed encoding is always canonical, so a non-canonical R never matches;
- * - the check is cofactorless, [S]B = R + [k]A, as noble's `zip215: false`;
+ * - the check is cofactorless, [S]B = R + [k]A, as src/crypto/ed25519.ts's (which writes
+ *   that equation itself, since noble's own check is cofactored);
  * - the public key must have passed assertValidPublicKey (canonical, not of small order):
  *   the registry only holds such keys, and `verifierFor` checks again.
  *

@@ -67,7 +67,7 @@ export const submissionBody = (maxRecords: number) =>
     .object({
       org: Did,
       nonce: Nonce,
-      timestamp: z.number().int().min(0).max(2 ** 40).describe('Unix seconds'),
+      timestamp: z.number().int().min(0).max(2 ** 40 - 1).describe('Unix seconds'),
       records: z.array(RecordSchema).min(1).max(maxRecords),
       signature: Signature.describe('Ed25519 by the organisation over signingBytes("submission", {org, nonce, timestamp, commitments})'),
     })
@@ -79,7 +79,7 @@ export const submissionEnvelope = (maxRecords: number) =>
     .object({
       org: Did,
       nonce: Nonce,
-      timestamp: z.number().int().min(0).max(2 ** 40),
+      timestamp: z.number().int().min(0).max(2 ** 40 - 1),
       records: z.array(z.looseObject({ commitment: Decimal })).min(1).max(maxRecords),
       signature: Signature,
     })
@@ -124,7 +124,7 @@ export const ContributionStatementSchema = z
     contributionHash: Blake2b,
     org: Did,
     name: z.string().regex(/^[\x20-\x7e]{0,64}$/),
-    time: z.number().int().min(0).max(2 ** 40),
+    time: z.number().int().min(0).max(2 ** 40 - 1),
   })
   .strict();
 
@@ -139,6 +139,14 @@ export const CircuitParams = z.object({ circuit: CircuitName });
 export const RangeQuery = z.object({ start: uintString, end: uintString }).strict();
 export const InclusionQuery = z.object({ index: uintString, size: uintString }).strict();
 export const ConsistencyQuery = z.object({ first: uintString, second: uintString }).strict();
+/** GET /v1/checkpoints answers at most this many checkpoints at once. */
+export const MAX_CHECKPOINTS_PER_PAGE = 500;
+export const CheckpointRangeQuery = z
+  .object({
+    from: uintString.pipe(z.number().min(1)).optional().describe('the first sequence (default 1)'),
+    limit: uintString.pipe(z.number().min(1).max(MAX_CHECKPOINTS_PER_PAGE)).optional().describe(`at most this many checkpoints (default 100, at most ${MAX_CHECKPOINTS_PER_PAGE})`),
+  })
+  .strict();
 export const SubmissionQuery = z.object({ id: z.string().max(200).regex(/^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}\/[0-9a-f]{16,64}$/) }).strict();
 export const ContributionHeaders = z.object({ 'zktrust-statement': z.string().max(4096), 'zktrust-signature': Signature });
 
@@ -160,7 +168,8 @@ export const InclusionProofSchema = z.object({ index: SafeUint, size: SafeUint, 
 export const ConsistencyProofSchema = z.object({ first: SafeUint, second: SafeUint, proof: z.array(Hex32) });
 
 export const CheckpointBodySchema = z.object({
-  sequence: SafeUint,
+  // Batches are numbered from 1 (the verifier refuses 0 too).
+  sequence: SafeUint.min(1),
   config: z.string(),
   stateRoot: Decimal,
   chain: Decimal,
@@ -171,6 +180,15 @@ export const CheckpointBodySchema = z.object({
   keyMode: KeyModeSchema,
 });
 export const CheckpointSchema = signed(CheckpointBodySchema);
+/** A checkpoint with its batch's log range and when its first and last entries were accepted (the proving lag). */
+export const CheckpointSummarySchema = z.object({
+  checkpoint: CheckpointSchema,
+  fromIndex: SafeUint.describe('the batch applied log entries [fromIndex, toIndex)'),
+  toIndex: SafeUint.describe("one past its last entry: the checkpoint's logSize"),
+  firstAcceptedAt: SafeUint.optional().describe("milliseconds since the epoch: when the batch's first (oldest) entry was accepted, by the aggregator's clock (absent for a batch of no entries)"),
+  lastAcceptedAt: SafeUint.optional().describe("milliseconds since the epoch: when the batch's last entry was accepted, by the aggregator's clock"),
+});
+export const CheckpointListSchema = z.array(CheckpointSummarySchema);
 const G1 = z.array(Decimal).length(3);
 const G2 = z.array(z.array(Decimal).length(2)).length(3);
 export const Groth16ProofSchema = z.object({ pi_a: G1, pi_b: G2, pi_c: G1, protocol: z.string().optional(), curve: z.string().optional() });

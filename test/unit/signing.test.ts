@@ -55,6 +55,33 @@ describe('Ed25519, strict', () => {
     expect(verifyStrict(malleated, msg, publicKey)).toBe(false);
   });
 
+  it('is cofactorless: a signature whose R has a small-order component is refused, here and by the service', async () => {
+    const { verifierFor } = await import('../../src/engines/fast-ed25519.ts');
+    const { sha512 } = await import('@noble/hashes/sha2.js');
+    const le = (b: Uint8Array) => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
+    const toLe = (x: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 0xffn));
+    const { secretKey, publicKey } = generateKeyPair();
+    const { scalar: a } = ed.utils.getExtendedPublicKey(secretKey);
+    const msg = new TextEncoder().encode('a submission');
+    // A point of order 8, one of the eight small-order points.
+    const t8 = ed.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa');
+    expect(t8.multiplyUnsafe(4n).is0()).toBe(false);
+    expect(t8.multiplyUnsafe(8n).is0()).toBe(true);
+    const r = 123456789n;
+    const R = ed.Point.BASE.multiply(r).add(t8).toBytes();
+    const k = ed.etc.mod(le(sha512(ed.etc.concatBytes(R, publicKey, msg))), L);
+    const sig = ed.etc.concatBytes(R, toLe(ed.etc.mod(r + k * a, L)));
+    // The cofactored equation holds: noble's own check (either mode) accepts it.
+    expect(ed.verify(sig, msg, publicKey, { zip215: false })).toBe(true);
+    // zktrust's two verifiers refuse it alike.
+    expect(verifyStrict(sig, msg, publicKey)).toBe(false);
+    expect(verifierFor(publicKey)(sig, msg)).toBe(false);
+    // An honest signature passes both.
+    const honest = sign(msg, secretKey);
+    expect(verifyStrict(honest, msg, publicKey)).toBe(true);
+    expect(verifierFor(publicKey)(honest, msg)).toBe(true);
+  });
+
   it('refuses small-order and non-canonical public keys', () => {
     // The identity (0, 1) and the point of order 2 (0, -1) are small-order encodings.
     const identity = new Uint8Array(32);
