@@ -1,7 +1,9 @@
 /**
  * Policy-gate adapters: the trust-provider shape that agent-governance engines plug in
  * (`getTrustScore(agent) -> 0..1`), and a tier gate over a presentation. Both speak of the
- * proven minimum score only: the exact score stays hidden.
+ * proven minimum score only: the exact score stays hidden. The Agent Governance Toolkit's own
+ * shapes (AgentMesh's trust provider and tier names, the TypeScript SDK's policy backend) are
+ * in src/interop/agt.ts.
  * @module
  */
 import { TIERS, type Tier } from '../crypto/score-policy.ts';

@@ -7,3 +7,6 @@ export { createVerifier, verificationKeyHash, type Expectations, type ReasonCode
 export { verifyGroth16, verifyGroth16Batch, type Groth16ProofJson, type Groth16VerificationKey } from './groth16.ts';
 export { BUNDLED_KEYS } from './keys.ts';
 export { checkTrustGate, createTrustProvider, type TrustProviderOptions } from './gate.ts';
+// Carriers where agents already live (src/interop): W3C VC 2.0 presentations, the A2A
+// agent-card extension and its gate, Agent Governance Toolkit adapters. Browser-safe too.
+export * from '../interop/index.ts';

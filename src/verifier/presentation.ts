@@ -6,6 +6,12 @@
  *     agent: 'did:key:z6Mk...', minScore: 700, context: { nonce, audience }, maxAgeS: 3600 });
  *   if (result.ok) allow(result.tier);
  *
+ * A presentation comes as zktrust JSON (docs/protocol.md, "Presentations") or as the W3C
+ * Verifiable Presentation of one (src/interop/vc.ts): anything with an `@context` is read as a
+ * VP, which must be exactly the VP of its own proof (else `malformed`), and is then checked as
+ * the presentation inside it, with one check more: its `challenge` and `domain` must be the
+ * verifier's own nonce and audience (step 4, else `context_mismatch`).
+ *
  * It checks, in order:
  *   1. the checkpoint's signature by a trusted aggregator;
  *   2. the key set the checkpoint names (its keySetHash): the presentation's key set
@@ -23,15 +29,16 @@
  *      expectations imply: root = the signed checkpoint's state root, agent, a minimum score
  *      at least the one asked, records, organisations, the policy hash (the key set's, the
  *      checkpoint's, and an accepted policy), the context hash of the verifier's own nonce,
- *      audience and the presentation's expiry;
+ *      audience and the presentation's expiry (a VP's challenge and domain: that nonce and
+ *      audience themselves);
  *   5. the expiry and the checkpoint's age;
  *   6. the Groth16 proof.
  * Every result names the key mode, key set and who could forge proofs under it once step 2
  * has established them. A presentation from a stranger never throws: anything malformed
  * (not plain JSON data, over MAX_PRESENTATION_CHARS, a wrong shape, count or form, a value
- * outside its field) is `{ ok: false, reason: 'malformed' }`. Only the caller's own options
- * and expectations throw (TypeError or RangeError naming the parameter). Accepted statements
- * are cached.
+ * outside its field, a VP that is not exactly the VP of its proof) is
+ * `{ ok: false, reason: 'malformed' }`. Only the caller's own options and expectations throw
+ * (TypeError or RangeError naming the parameter). Accepted statements are cached.
  *
  * Groth16 proofs are malleable (negating A and B gives another valid proof of the same
  * statement): nothing here, nor anywhere in zktrust, uses proof bytes as an identifier; the
@@ -46,6 +53,7 @@ import { describe } from '../crypto/field.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { FORGEABLE_BY, KEY_MODES, isPublishedPhase1, keySetHash, parseKeySetDescriptor, vkeyHash, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { ACCEPTED_POLICY_HASHES, POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
+import { fromVerifiablePresentation, isVerifiablePresentation } from '../interop/vc.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
 import { parsePublicSignals, verifyGroth16, type Groth16VerificationKey } from './groth16.ts';
 import { isAffineVerificationKey, isDevelopmentKey } from './keys.ts';
@@ -192,15 +200,16 @@ function readPresentation(x: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * The decision cache's key: the whole presentation (its proof included) and what the caller
- * expects, hashed. A hit means these very bytes verified for these expectations; a malleated
- * copy of the proof (Groth16 proofs are malleable: negating A and B gives another valid proof
- * of the same statement) misses the cache and is verified afresh, so the cache is a memo of
- * exact bytes and identifies nothing.
+ * The decision cache's key: the whole presentation (its proof included), its form (a VP binds
+ * its nonce and audience, a plain presentation does not) and what the caller expects, hashed.
+ * A hit means these very bytes verified for these expectations; a malleated copy of the proof
+ * (Groth16 proofs are malleable: negating A and B gives another valid proof of the same
+ * statement) misses the cache and is verified afresh, so the cache is a memo of exact bytes
+ * and identifies nothing.
  */
-function decisionKey(p: Record<string, unknown>, e: Expectations): string {
+function decisionKey(p: Record<string, unknown>, form: 'json' | 'vp', e: Expectations): string {
   const expected = { agent: e.agent, minScore: e.minScore, minRecords: e.minRecords, minOrgs: e.minOrgs, context: { nonce: e.context.nonce, audience: e.context.audience }, maxAgeS: e.maxAgeS };
-  return hex(sha256(new TextEncoder().encode(canonicalJson({ presentation: p, expected }))));
+  return hex(sha256(new TextEncoder().encode(canonicalJson({ presentation: p, form, expected }))));
 }
 
 /**
@@ -268,7 +277,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
   const str = (x: unknown, pattern?: RegExp) => need(typeof x === 'string' && (!pattern || pattern.test(x)), x as string);
   const int = (x: unknown, min: number, max: number) => need(typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max, x as number);
 
-  async function decide(p: Record<string, unknown>, e: Expectations): Promise<VerificationResult & { until?: number }> {
+  /** `bound`: the presentation came as a VP, whose nonce and audience must be the expected ones. */
+  async function decide(p: Record<string, unknown>, bound: boolean, e: Expectations): Promise<VerificationResult & { until?: number }> {
     const fail = (reason: ReasonCode, extra: Partial<VerificationResult> = {}): VerificationResult => ({ ok: false, reason, ...extra });
     need(p.circuit === 'threshold' && (p.version === 1 || p.version === 2), null);
     const config = str(p.config, /^[a-z][a-z0-9-]{0,40}$/);
@@ -353,6 +363,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     if (minOrgs < BigInt(e.minOrgs ?? 0)) return fail('orgs_below_expected', keyInfo);
     const policy = ph.toString();
     if (!ACCEPTED_POLICIES.has(policy) || body.policyHash !== policy || set.descriptor.policyHash !== policy) return fail('policy_mismatch', keyInfo);
+    if (bound && (ctx.nonce !== e.context.nonce || ctx.audience !== e.context.audience)) return fail('context_mismatch', keyInfo);
     if (ctxHash !== contextHash({ nonce: e.context.nonce, audience: e.context.audience, expiry })) return fail('context_mismatch', keyInfo);
     // 5. Freshness.
     const t = now();
@@ -389,14 +400,23 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       assertNonEmpty(expectations.context.nonce, 'expectations.context.nonce');
       assertNonEmpty(expectations.context.audience, 'expectations.context.audience');
       assertInt(expectations.maxAgeS, 'expectations.maxAgeS', 0, 10 * 365 * 86_400);
-      const p = readPresentation(presentation);
-      if (!p) return { ok: false, reason: 'malformed' };
-      const key = decisionKey(p, expectations);
+      const read = readPresentation(presentation);
+      if (!read) return { ok: false, reason: 'malformed' };
+      const bound = isVerifiablePresentation(read);
+      let p = read;
+      if (bound) {
+        try {
+          p = fromVerifiablePresentation(read) as unknown as Record<string, unknown>;
+        } catch {
+          return { ok: false, reason: 'malformed' };
+        }
+      }
+      const key = decisionKey(p, bound ? 'vp' : 'json', expectations);
       const hit = decisions.get(key);
       if (hit && now() < hit.until) return { ...hit.result, cached: true };
       let decided: VerificationResult & { until?: number };
       try {
-        decided = await decide(p, expectations);
+        decided = await decide(p, bound, expectations);
       } catch (e) {
         if (e instanceof Malformed) return { ok: false, reason: 'malformed' };
         throw e;
