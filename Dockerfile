@@ -29,7 +29,9 @@ COPY src ./src
 COPY circuits ./circuits
 COPY artifacts ./artifacts
 COPY native ./native
-# All dependencies, for the package build (npm ci runs "prepare": tsc into dist/).
+# The build's second step: the observatory page, bundled into dist/observatory/.
+COPY scripts/build-observatory.mjs ./scripts/
+# All dependencies, for the package build (npm ci runs "prepare": tsc into dist/, then the page).
 RUN npm ci --no-audit --no-fund
 # Compiles the circuits (checked against artifacts/manifest.json) and the addons into build/,
 # with the built command line, as the image runs it.

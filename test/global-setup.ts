@@ -3,8 +3,9 @@
  * keys, under build/test/) when missing, and checks it against the committed
  * artifacts/manifest.json: a rebuild must reproduce the committed hashes exactly. Then makes
  * the shared local key set of the test configuration (test/helpers/keys.ts) and compiles the
- * ceremony-test circuits. Builds the package (dist/, npm run build) too, so that what imports
- * 'zktrust/...' here (the README's examples) runs the current source.
+ * ceremony-test circuits. Builds the package (dist/, npm run build: tsc, then the observatory
+ * page) too, so that what imports 'zktrust/...' here (the README's examples) runs the current
+ * source.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -17,10 +18,13 @@ export default async function setup(): Promise<() => Promise<void>> {
   const t0 = performance.now();
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   // tsc emits despite type errors; test/unit/typecheck.test.ts is the test that fails on them.
-  const building = promisify(execFile)(process.execPath, [tsc, '-p', join(import.meta.dirname, '..', 'tsconfig.build.json')]).catch((e: { code?: number; stdout?: string }) => {
-    if (e.code !== 2) throw e;
-    console.log(`npm run build: type errors (dist/ emitted all the same):\n${e.stdout}`);
-  });
+  const building = promisify(execFile)(process.execPath, [tsc, '-p', join(import.meta.dirname, '..', 'tsconfig.build.json')])
+    .catch((e: { code?: number; stdout?: string }) => {
+      if (e.code !== 2) throw e;
+      console.log(`npm run build: type errors (dist/ emitted all the same):\n${e.stdout}`);
+    })
+    // npm run build's second step: the observatory page into dist/observatory/.
+    .then(() => promisify(execFile)(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'build-observatory.mjs')]));
   let announced = false;
   await ensureArtifacts('test', {
     update: false,

@@ -2,6 +2,7 @@
  * The HTTP API (express): bounds and validates requests, calls the service, maps errors to
  * RFC 9457 problem+json. No business rule lives here. The endpoints are declared once in
  * routes.ts (their schemas in src/protocol/schemas.ts), which also generates /openapi.json.
+ * Beside the API, `/` serves the observatory, a read-only page of public data (observatory.ts).
  *
  * Every request, in order: a request id and a log line (pino-http: method, route, status,
  * time; never a header or a body); the per-address rate limit (except probes and metrics);
@@ -19,6 +20,8 @@ import { ZkTrustError, toProblem } from '../errors.ts';
 import { parseOrThrow } from '../protocol/schemas.ts';
 import { addressKey, type RateLimits } from '../service/limits.ts';
 import type { ServiceHandle } from '../service/handle.ts';
+import { observatoryAssets } from '../observatory/assets.ts';
+import { mountObservatory } from './observatory.ts';
 import { openApiDocument } from './openapi.ts';
 import { routes, type Route } from './routes.ts';
 
@@ -84,18 +87,7 @@ export function createApp(service: ServiceHandle, opts: ApiOptions): express.Exp
   for (const r of table) {
     const steps: express.RequestHandler[] = [];
     // The per-address limit comes first: before authentication, before any parsing.
-    if ((r.limit ?? 'address') !== 'none') {
-      steps.push(async (req, res, next) => {
-        try {
-          const key = addressKey(req.ip);
-          const state = await opts.limits.take(r.limit === 'download' ? 'download' : 'address', key);
-          res.set({ 'ratelimit-limit': String(state.limit), 'ratelimit-remaining': String(state.remaining), 'ratelimit-reset': String(state.resetS) });
-          next();
-        } catch (e) {
-          next(e);
-        }
-      });
-    }
+    if ((r.limit ?? 'address') !== 'none') steps.push(rateLimit(opts.limits, r.limit === 'download' ? 'download' : 'address'));
     if (r.admin) steps.push((req, _res, next) => next(tryCatch(() => admin(req))));
     if (!r.always) {
       steps.push((_req, _res, next) => next(service.aggregator ? undefined : new ZkTrustError('unavailable', `the service is starting (${service.progress().step})`, { retryAfterS: 5 })));
@@ -108,6 +100,9 @@ export function createApp(service: ServiceHandle, opts: ApiOptions): express.Exp
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
+  // The observatory: a read-only page of public data (src/observatory/), served before the
+  // service is ready too (it shows the start).
+  mountObservatory(app, rateLimit(opts.limits, 'address'), observatoryAssets);
   app.use((req, _res, next) => next(new ZkTrustError('not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = asZkTrustError(err, opts.bodyLimit);
@@ -122,6 +117,19 @@ export function createApp(service: ServiceHandle, opts: ApiOptions): express.Exp
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
   return app;
+}
+
+/** The per-address (or download) rate limit as a request step, with the RateLimit-* headers. */
+function rateLimit(limits: RateLimits, kind: 'address' | 'download'): express.RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const state = await limits.take(kind, addressKey(req.ip));
+      res.set({ 'ratelimit-limit': String(state.limit), 'ratelimit-remaining': String(state.remaining), 'ratelimit-reset': String(state.resetS) });
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
 }
 
 function tryCatch(fn: () => void): unknown {

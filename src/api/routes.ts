@@ -123,6 +123,12 @@ export function routes(maxRecords: number): Route[] {
       handle: ({ agg }) => agg.latestCheckpointOrThrow(),
     }),
     route({
+      method: 'get', path: '/v1/checkpoints', operationId: 'listCheckpoints', tag: 'batches', query: S.CheckpointRangeQuery,
+      summary: `Signed checkpoints [from, from + limit) in order, at most ${S.MAX_CHECKPOINTS_PER_PAGE}, each with its batch's log range and when its first and last entries were accepted`,
+      ok: { status: 200, description: 'Checkpoints (an empty array past the latest)', schema: S.CheckpointListSchema }, errors: [400, 429],
+      handle: ({ agg, query }) => agg.checkpoints(query.from ?? 1, query.limit ?? 100),
+    }),
+    route({
       method: 'get', path: '/v1/checkpoints/:seq', operationId: 'getCheckpoint', summary: 'A checkpoint by sequence', tag: 'batches', params: S.SeqParams,
       ok: { status: 200, description: 'Checkpoint', schema: S.CheckpointSchema }, errors: [400, 404, 429],
       handle: async ({ agg, params }) => (await agg.batch(params.seq)).checkpoint,

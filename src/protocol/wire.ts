@@ -54,6 +54,20 @@ export interface CheckpointBody {
 export type Checkpoint = Signed<CheckpointBody>;
 
 /**
+ * One checkpoint of GET /v1/checkpoints: the signed checkpoint, the log entries its batch
+ * applied, and when the first and last of them were accepted (by the aggregator's clock,
+ * unsigned; absent for a batch of no entries), so that anyone can see how long entries
+ * waited for their proof.
+ */
+export interface CheckpointSummary {
+  checkpoint: Signed<CheckpointBody>;
+  fromIndex: number;
+  toIndex: number;
+  firstAcceptedAt?: number;
+  lastAcceptedAt?: number;
+}
+
+/**
  * What the aggregator answers a threshold request with: a presentation whose context holds
  * only the hash and expiry the agent sent; the agent forwards it with the verifier's nonce and
  * audience instead of the hash (`Presentation`).

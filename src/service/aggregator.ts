@@ -27,7 +27,7 @@ import { KeyRing, type ScheduledKeySet } from '../keys/key-ring.ts';
 import { compiledCircuits } from '../prover/artifacts.ts';
 import type { ProverFactory, ProverStatus } from '../prover/prover.ts';
 import { localProvers } from '../prover/supervised-prover.ts';
-import type { CheckpointBody, KeyDocumentBody, KeyView, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
+import type { CheckpointBody, CheckpointSummary, KeyDocumentBody, KeyView, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
 import { genesisRoot } from '../state/agent-state.ts';
 import { Store } from '../store/db.ts';
 import { CeremonyCoordinator } from './ceremony.ts';
@@ -42,7 +42,7 @@ import { Sequencer, type SequencerConfig, type StoredBatch } from './sequencer.t
 import { serviceParts, type ServiceMetrics, type ServiceParts } from './service-parts.ts';
 import { SnapshotDir } from './snapshots.ts';
 import type { Telemetry } from './telemetry.ts';
-export type { CheckpointBody, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
+export type { CheckpointBody, CheckpointSummary, KeyDocumentBody, KeyView, Presentation, ProofResponse, ReceiptBody, Signed, TreeHeadBody } from '../protocol/wire.ts';
 export type { StoredBatch } from './sequencer.ts';
 
 /** The aggregator's settings: its roles' and these. */
@@ -262,6 +262,11 @@ export class Aggregator {
 
   batch(sequence: number): Promise<StoredBatch> {
     return this.sequencer.batch(sequence);
+  }
+
+  /** Checkpoints [from, from + limit) with their batches' log ranges and acceptance times (sequencer.ts). */
+  checkpoints(from: number, limit: number): Promise<CheckpointSummary[]> {
+    return this.sequencer.checkpointRange(from, limit);
   }
 
   /** Entries accepted but not yet in a proven batch. */

@@ -20,7 +20,7 @@ import { ZkTrustError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ProofResult } from '../prover/groth16-prover.ts';
 import type { Prover } from '../prover/prover.ts';
-import type { CheckpointBody, Signed } from '../protocol/wire.ts';
+import type { CheckpointBody, CheckpointSummary, Signed } from '../protocol/wire.ts';
 import { AgentState, type AppliedEntry } from '../state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch, fitBatch, type BatchSlots } from '../state/batch.ts';
 import { numKey } from '../store/db.ts';
@@ -228,9 +228,28 @@ export class Sequencer {
   }
 
   async batch(sequence: number): Promise<StoredBatch> {
+    // A path may hold 16 digits, past what numKey takes: no such batch, not a 500.
+    if (!Number.isSafeInteger(sequence) || sequence < 0) throw new ZkTrustError('not_found', 'no such batch');
     const b = await this.parts.store.get<StoredBatch>('batches', numKey(sequence));
     if (!b) throw new ZkTrustError('not_found', 'no such batch');
     return b;
+  }
+
+  /**
+   * The committed checkpoints [from, from + limit), in order, each with its batch's log range
+   * and the acceptance times of the batch's first and last entries (the log is in acceptance
+   * order: the first waited longest). Reads at most `limit` stored batches.
+   */
+  async checkpointRange(from: number, limit: number): Promise<CheckpointSummary[]> {
+    const last = Math.min(this.sequence, from + limit - 1);
+    if (last < from) return [];
+    const { ledger } = this.deps;
+    const out: CheckpointSummary[] = [];
+    for await (const [, b] of this.parts.store.range<StoredBatch>('batches', { gte: numKey(from), lt: numKey(last + 1) })) {
+      const lag = b.toIndex > b.fromIndex ? { firstAcceptedAt: ledger.acceptedAt(b.fromIndex), lastAcceptedAt: ledger.acceptedAt(b.toIndex - 1) } : {};
+      out.push({ checkpoint: b.checkpoint, fromIndex: b.fromIndex, toIndex: b.toIndex, ...lag });
+    }
+    return out;
   }
 
   /** Entries accepted but not yet in a proven batch. */

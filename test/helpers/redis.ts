@@ -1,5 +1,5 @@
 /**
- * A real redis-server for a test: Debian's package (installed by scripts/ensure-redis.sh
+ * A real redis-server for a test: Debian's package (installed by scripts/ensure-debian.sh
  * when missing), on a free loopback port, nothing persisted, stopped after the test.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -26,7 +26,7 @@ function freePort(): Promise<number> {
 
 /** Starts redis-server and resolves once it accepts connections. */
 export async function startRedis(): Promise<TestRedis> {
-  execFileSync('bash', [join(ROOT, 'scripts/ensure-redis.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [join(ROOT, 'scripts/ensure-debian.sh'), 'redis-server:redis-server'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const port = await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -83,6 +83,8 @@ describe('the API against its OpenAPI document', () => {
     await call('GET', '/v1/checkpoints/latest');
     await call('GET', '/v1/checkpoints/1');
     await call('GET', '/v1/checkpoints/999'); // 404
+    await call('GET', '/v1/checkpoints?from=1&limit=10');
+    await call('GET', '/v1/checkpoints?limit=501'); // 400
     await call('GET', '/v1/batches/1');
     await call('GET', '/v1/batches/x'); // 400
     const keys = (await call('GET', '/v1/keys')).body as { keySetHash: string };

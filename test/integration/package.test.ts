@@ -86,6 +86,8 @@ describe('the published package', () => {
     // The workers that run beside the modules (.mjs, copied by the build).
     expect(files).toContain('dist/src/engines/commitment-worker.mjs');
     expect(files).toContain('dist/src/keys/fixed-base-worker.mjs');
+    // The observatory page, prebuilt (an installed package has neither src/ nor esbuild).
+    for (const f of ['index.html', 'observatory.js', 'observatory.css', 'icon.svg']) expect(files).toContain(`dist/observatory/${f}`);
     // No tests, sources, scripts, builds, keys or local settings.
     expect(files.filter((f) => /^(test|src|scripts|build|tmp|data|\.ci|node_modules)\//.test(f) || /\.(zkey|ptau|ts)$/.test(f) && !f.endsWith('.d.ts') || /^tsconfig|^\.|\/\./.test(f))).toEqual([]);
     // Every file the exports map and the bin name is in it.
@@ -222,5 +224,13 @@ console.log(JSON.stringify({ logSize: checkpoint.body.logSize, good, elsewhere: 
     expect(out.logSize).toBe(6);
     expect(out.good).toMatchObject({ ok: true, reason: 'ok', tier: 'trusted', keyMode: 'local' });
     expect(out.elsewhere).toBe('context_mismatch');
+
+    // The observatory, served from the package's prebuilt dist/observatory/.
+    const page = await fetch(`${svc.url}/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
+    expect(await page.text()).toContain('<script type="module" src="observatory.js"></script>');
+    const script = await fetch(`${svc.url}/observatory.js`, { headers: { 'accept-encoding': 'identity' } });
+    expect(Buffer.from(await script.arrayBuffer()).equals(readFileSync(join(project, 'node_modules', 'zktrust', 'dist', 'observatory', 'observatory.js')))).toBe(true);
   }, 300_000);
 });
