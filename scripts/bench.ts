@@ -34,6 +34,8 @@
  *   soak       100 connections from 100 addresses for `--seconds` (60), submissions and
  *              presentations mixed while batches prove, under the default limits, against one
  *              connection alone (opt-in: `--only soak`; see scripts/bench-soak.ts)
+ *   onchain    gas of the on-chain gate's verify against the bare Groth16 verifier, in a real
+ *              EVM, and solc's compile time (opt-in: `--only onchain`; see scripts/bench-onchain.ts)
  *   observatory the page at `/` in headless Chromium: its load time, and a presentation
  *              verified in the page against the same in Node, in the same run (opt-in:
  *              `--only observatory`; see scripts/bench-observatory.ts)
@@ -534,6 +536,7 @@ async function main(): Promise<void> {
   if (only.has('workers')) await (await import('./bench-pipeline.ts')).benchWorkers(configName, Number(opt('records', configName === 'production' ? '120' : '60')), line);
   if (only.has('ledger')) await (await import('./bench-ledger.ts')).benchLedger(Number(opt('entries', '300000')), line);
   if (only.has('soak')) await (await import('./bench-soak.ts')).benchSoak(configName, Number(opt('seconds', '60')), line);
+  if (only.has('onchain')) await (await import('./bench-onchain.ts')).benchOnchain(line);
   if (only.has('observatory')) await (await import('./bench-observatory.ts')).benchObservatory(configName, runs, line);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The zktrust command line: serve, worker, info, keygen, org add, submit, prove, verify, audit,
- * ceremony, build, setup, demo.
+ * The zktrust command line: serve, worker, info, keygen, org add, submit, prove, verify, contract,
+ * audit, ceremony, build, setup, demo.
  * Results go to stdout (JSON with --json); progress and errors to stderr, progress bars only
  * when stderr is a terminal and never with --json.
  * Exit codes: 0 success, 1 failure, 2 usage error.
@@ -193,6 +193,37 @@ program
     const keys = result.keyMode ? ` [${result.keyMode} keys${result.keyMode === 'dev' ? ': INSECURE, anyone can forge' : result.keyMode === 'local' ? ': the aggregator operator could forge' : ''}]` : '';
     console.log(o.json ? JSON.stringify(result, null, 2) : result.ok ? `valid: score >= ${result.provenMinScore} (${result.tier})${keys}` : `invalid: ${result.reason}${keys}`);
     process.exit(result.ok ? 0 : 1);
+  });
+
+program
+  .command('contract')
+  .description("write the Solidity gate for an aggregator's key set: a Groth16 verifier of its threshold key and a register of the checkpoints a publisher account posts (README, \"On-chain verification\")")
+  .requiredOption('--aggregator <did>', "the aggregator's did:key, pinned out of band: its key document must be signed by it")
+  .option('--url <url>', 'aggregator URL (default: ZKTRUST_URL or http://127.0.0.1:8080)', DEFAULT_URL)
+  .option('--key-set <hash>', 'another key set of this aggregator than the one in force (GET /v1/keys/{hash})')
+  .option('--name <contract>', 'the contract name', 'ZktrustGate')
+  .option('--allow-insecure-keys', 'generate it for development keys, which anyone can forge proofs with (tests and demos only)')
+  .option('--out <file>', 'write the source there (default: stdout)')
+  .action(async (o: { aggregator: string; url: string; keySet?: string; name: string; allowInsecureKeys?: boolean; out?: string }) => {
+    const { createVerifier } = await import('../verifier/presentation.ts');
+    const { solidityGate } = await import('../onchain/gate.ts');
+    if (o.keySet !== undefined && !/^[0-9a-f]{64}$/.test(o.keySet)) throw new UsageError('--key-set is a key set hash: 64 lower-case hex digits');
+    const path = o.keySet ? `/v1/keys/${o.keySet}` : '/v1/keys';
+    const res = await fetch(`${o.url.replace(/\/$/, '')}${path}`);
+    if (!res.ok) throw new Error(`${o.url}${path} answered HTTP ${res.status}`);
+    const { document } = (await res.json()) as { document?: { body?: { descriptor?: unknown; verificationKeys?: { threshold?: unknown } } } };
+    // The verifier refuses a key document its pinned aggregator did not sign.
+    try {
+      createVerifier({ aggregatorKeys: [o.aggregator], keyDocuments: [document], allowInsecureKeys: true });
+    } catch (e) {
+      throw new Error(`the key document of ${o.url}: ${(e as Error).message}`);
+    }
+    const body = document!.body!;
+    const source = solidityGate(body.verificationKeys?.threshold, body.descriptor as never, { contractName: o.name, allowInsecureKeys: o.allowInsecureKeys === true });
+    if (o.out) {
+      await (await import('node:fs/promises')).writeFile(o.out, source);
+      console.error(`${o.name} written to ${o.out}`);
+    } else process.stdout.write(source);
   });
 
 program

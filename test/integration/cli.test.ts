@@ -108,6 +108,25 @@ describe('zktrust CLI', () => {
     expect(receipts.map((x: { count: number }) => x.count)).toEqual([1000, 150]);
   }, 120_000);
 
+  it('contract: the Solidity gate of the key set in force, only from a key document the pinned aggregator signed', async () => {
+    const { solidityGate } = await import('../../src/onchain/gate.ts');
+    const { document } = (await (await fetch(`${svc.url}/v1/keys`)).json()) as { document: { body: { descriptor: never; verificationKeys: { threshold: unknown } } } };
+    const out = join(dir, 'Gate.sol');
+    const made = await cli('contract', '--aggregator', svc.aggregator.did, '--name', 'AcmeGate', '--out', out);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain(`AcmeGate written to ${out}`);
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(out, 'utf8')).toBe(solidityGate(document.body.verificationKeys.threshold, document.body.descriptor, { contractName: 'AcmeGate' }));
+    expect(await readFile(out, 'utf8')).toMatch(/contract AcmeGate\b/);
+    // Another aggregator's did:key: the document is not its, nothing is written.
+    const other = JSON.parse((await cli('keygen')).stdout) as { did: string };
+    const refused = await cli('contract', '--aggregator', other.did);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/key document/);
+    expect((await cli('contract', '--aggregator', svc.aggregator.did, '--key-set', 'ABC')).code).toBe(2);
+  });
+
   it('info: what the aggregator says about itself, whole or one field', async () => {
     const did = await cli('info', 'aggregator');
     expect([did.code, did.stdout]).toEqual([0, `${svc.aggregator.did}\n`]);

@@ -78,7 +78,7 @@ afterAll(async () => {
 describe('the published package', () => {
   it('holds the built modules, their declarations, the circuits, keys and protocol documents, and nothing of the repository besides', () => {
     const files = packed.files.map((f) => f.path);
-    for (const entry of ['index', 'verifier/index', 'client/index', 'service/index', 'cli/main']) {
+    for (const entry of ['index', 'verifier/index', 'client/index', 'service/index', 'onchain/index', 'cli/main']) {
       expect(files, entry).toContain(`dist/src/${entry}.js`);
       expect(files, entry).toContain(`dist/src/${entry}.d.ts`);
     }
@@ -102,11 +102,12 @@ import * as root from 'zktrust';
 import * as verifier from 'zktrust/verifier';
 import * as client from 'zktrust/client';
 import * as service from 'zktrust/service';
+import * as onchain from 'zktrust/onchain';
 import { createRequire } from 'node:module';
 const kinds = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]).sort());
 const { secretKey, publicKey } = client.generateKeyPair();
 console.log(JSON.stringify({
-  verifier: kinds(verifier), client: kinds(client), service: kinds(service), root: Object.keys(root).sort(),
+  verifier: kinds(verifier), client: kinds(client), service: kinds(service), onchain: kinds(onchain), root: Object.keys(root).sort(),
   did: client.didFromPublicKey(publicKey),
   bundledKeys: Object.keys(verifier.BUNDLED_KEYS),
   version: createRequire(import.meta.url)('zktrust/package.json').version,
@@ -114,10 +115,12 @@ console.log(JSON.stringify({
 }));
 `);
     const { stdout } = await inProject(process.execPath, ['imports.mjs']);
-    const out = JSON.parse(stdout) as { verifier: Record<string, string>; client: Record<string, string>; service: Record<string, string>; root: string[]; did: string; bundledKeys: string[]; version: string; resolved: string };
+    const out = JSON.parse(stdout) as { verifier: Record<string, string>; client: Record<string, string>; service: Record<string, string>; onchain: Record<string, string>; root: string[]; did: string; bundledKeys: string[]; version: string; resolved: string };
     expect(out.verifier).toMatchObject({ createVerifier: 'function', verifyGroth16: 'function', checkTrustGate: 'function', createTrustProvider: 'function', BUNDLED_KEYS: 'object' });
     expect(out.client).toMatchObject({ OrgClient: 'function', AgentClient: 'function', CeremonyClient: 'function', ClientError: 'function', buildSubmission: 'function', generateKeyPair: 'function', loadNativePoseidon: 'function' });
     expect(out.service).toMatchObject({ startService: 'function', loadConfig: 'function', ensureArtifacts: 'function' });
+    expect(out.onchain).toMatchObject({ solidityGate: 'function', solidityVerifier: 'function', gateVerifyCalldata: 'function', publishCheckpointCalldata: 'function' });
+    expect(out.verifier).toMatchObject({ toVerifiablePresentation: 'function', checkAgentCardTrust: 'function', createAgtTrustProvider: 'function' });
     expect(out.root).toEqual(expect.arrayContaining(['createVerifier', 'OrgClient', 'AgentClient']));
     expect(out.did).toMatch(/^did:key:z6Mk/);
     expect(out.bundledKeys).toEqual(['test', 'production']);
