@@ -50,7 +50,7 @@ import * as snarkjs from 'snarkjs';
 import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { contextHash } from '../src/crypto/context.ts';
 import { POLICY_V1, POLICY_V2, policyHash } from '../src/crypto/score-policy.ts';
-import { loadCircuitArtifacts } from '../src/prover/artifacts.ts';
+import { artifactPaths, loadCircuitArtifacts } from '../src/prover/artifacts.ts';
 import { Groth16Prover } from '../src/prover/groth16-prover.ts';
 import { AgentState, type AppliedEntry } from '../src/state/agent-state.ts';
 import { BATCH_PUBLIC_SIGNALS, buildBatch } from '../src/state/batch.ts';
@@ -132,7 +132,7 @@ async function benchCircuits(): Promise<void> {
   line('circuit | constraints | public signals | per record');
   let batchConstraints = 0;
   for (const name of CIRCUIT_NAMES) {
-    const path = join(PROJECT_ROOT, 'build', configName, `${name}.r1cs`);
+    const path = artifactPaths(configName, name).r1cs;
     let r1cs;
     try {
       r1cs = parseR1cs(new Uint8Array(readFileSync(path)));

@@ -10,9 +10,10 @@
  * installed. `packageFile` maps the circuits' include paths to it.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 function findPackageRoot(from: string): string {
@@ -28,6 +29,35 @@ export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.ur
 
 /** The package's version (package.json). */
 export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * Where the compiled circuits (build/<config>/) and native addons (build/native/) go, and are
+ * looked for:
+ *
+ * - ZKTRUST_BUILD_DIR when set;
+ * - else the package's build/ when it exists (a checkout, a container image's prebuilt one) or
+ *   the package folder is writable (a checkout, a project's node_modules);
+ * - else a per-user cache, `$XDG_CACHE_HOME` or `~/.cache`, then zktrust/<version>/build: a
+ *   global install in a folder its user cannot write.
+ */
+export function chooseBuildDir(env: { ZKTRUST_BUILD_DIR?: string; XDG_CACHE_HOME?: string }, packageRoot: string, version: string, fs: { exists(p: string): boolean; writable(p: string): boolean }, home: string): string {
+  if (env.ZKTRUST_BUILD_DIR) return resolve(env.ZKTRUST_BUILD_DIR);
+  const own = join(packageRoot, 'build');
+  if (fs.exists(own) || fs.writable(packageRoot)) return own;
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'zktrust', version, 'build');
+}
+
+const writable = (p: string) => {
+  try {
+    accessSync(p, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** This process's build folder (chooseBuildDir). */
+export const BUILD_DIR = chooseBuildDir(process.env, PACKAGE_ROOT, PACKAGE_VERSION, { exists: existsSync, writable }, homedir());
 
 /** The folder of the circomlib package this package resolves. */
 export const CIRCOMLIB_DIR = dirname(createRequire(import.meta.url).resolve('circomlib/package.json'));

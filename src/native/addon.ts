@@ -15,7 +15,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { BUILD_DIR, PACKAGE_ROOT } from '../package-root.ts';
 
 const ROOT = PACKAGE_ROOT;
 
@@ -41,7 +41,7 @@ export function addonPath(name: AddonName): string {
   const hash = createHash('sha256').update(readFileSync(sourceOf(name)));
   const dir = join(ROOT, 'native');
   for (const f of readdirSync(dir).filter((f) => /\.(h|inc)$/.test(f)).sort()) hash.update(f).update(readFileSync(join(dir, f)));
-  return join(ROOT, 'build', 'native', `${name}-${hash.digest('hex').slice(0, 16)}.node`);
+  return join(BUILD_DIR, 'native', `${name}-${hash.digest('hex').slice(0, 16)}.node`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { readSections, viewOf } from '../crypto/binfile.ts';
 import { descriptorOfManifest, keySetHash, type KeySetDescriptor } from '../crypto/key-set.ts';
-import { PACKAGE_ROOT, packageFile } from '../package-root.ts';
+import { BUILD_DIR, PACKAGE_ROOT, packageFile } from '../package-root.ts';
 
 export const PROJECT_ROOT = PACKAGE_ROOT;
 export const MANIFEST_PATH = join(PROJECT_ROOT, 'artifacts', 'manifest.json');
@@ -91,7 +91,8 @@ export function readManifest(path = MANIFEST_PATH): Manifest {
 
 /** Where a configuration's built files live. */
 export function artifactPaths(config: string, circuit: string, root = PROJECT_ROOT) {
-  const build = join(root, 'build', config);
+  // The package's own builds go to its build folder (src/package-root.ts); another root's to its build/.
+  const build = join(root === PROJECT_ROOT ? BUILD_DIR : join(root, 'build'), config);
   return {
     main: join(root, 'circuits', 'main', config, `${circuit}.circom`),
     r1cs: join(build, `${circuit}.r1cs`),

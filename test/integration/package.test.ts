@@ -185,18 +185,32 @@ describe('the installed command line', () => {
     await svc?.kill();
   });
 
-  it('compiles the circuits where npm put circomlib, serves, and an organisation, an agent and a verifier written against the installed modules agree', async () => {
+  it('compiles the circuits where npm put circomlib, as a user who cannot write the package (a global install), serves, and an organisation, an agent and a verifier written against the installed modules agree', async () => {
     // npm hoists circomlib beside zktrust: the circuits' includes must still find it.
     expect(existsSync(join(project, 'node_modules', 'circomlib'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'zktrust', 'node_modules', 'circomlib'))).toBe(false);
-    const bin = join(project, 'node_modules', 'zktrust', 'bin', 'zktrust.js');
-    const built = await inProject(process.execPath, [bin, 'build', '--config', 'test'], { ZKTRUST_NATIVE: '0' });
+    const installed = join(project, 'node_modules', 'zktrust');
+    const bin = join(installed, 'bin', 'zktrust.js');
+    const cache = join(tmp, 'cache');
+    const buildDir = join(cache, 'zktrust', pkg.version, 'build');
+    await mkdir(cache);
+    let built;
+    if (process.getuid?.() === 0) {
+      // The package read-only, its user not root: the build goes to the user's cache.
+      await run('chmod', ['-R', 'a-w', installed]);
+      await run('chmod', ['755', tmp, project]);
+      await run('chown', ['10001:10001', cache]);
+      built = await inProject('setpriv', ['--reuid', '10001', '--regid', '10001', '--clear-groups', process.execPath, bin, 'build', '--config', 'test'], { HOME: join(tmp, 'nohome'), XDG_CACHE_HOME: cache, ZKTRUST_NATIVE: '0' });
+    } else {
+      built = await inProject(process.execPath, [bin, 'build', '--config', 'test'], { ZKTRUST_BUILD_DIR: buildDir, ZKTRUST_NATIVE: '0' });
+    }
     expect(built.stdout).toContain('test: circuits match artifacts/manifest.json');
-    expect(existsSync(join(project, 'node_modules', 'zktrust', 'build', 'test', 'batch-update.r1cs'))).toBe(true);
+    expect(existsSync(join(buildDir, 'test', 'batch-update.r1cs'))).toBe(true);
+    expect(existsSync(join(installed, 'build'))).toBe(false);
 
     // The service of the installed package, with the test configuration's shared local keys
     // (made by the global setup from the same circuits: their hashes are the manifest's).
-    svc = await startChildService({ ZKTRUST_CIRCUITS: 'test', ZKTRUST_KEY_SET: testLocalKeySetDir(), ZKTRUST_DATA_DIR: join(project, 'data'), ZKTRUST_ADMIN_TOKEN: 'stranger-token', ZKTRUST_BATCH_MAX_WAIT_MS: '200' }, { bin, cwd: project });
+    svc = await startChildService({ ZKTRUST_BUILD_DIR: buildDir, ZKTRUST_CIRCUITS: 'test', ZKTRUST_KEY_SET: testLocalKeySetDir(), ZKTRUST_DATA_DIR: join(project, 'data'), ZKTRUST_ADMIN_TOKEN: 'stranger-token', ZKTRUST_BATCH_MAX_WAIT_MS: '200' }, { bin, cwd: project });
     await writeFile(join(project, 'flow.mjs'), `
 import { AgentClient, OrgClient, didFromPublicKey, generateKeyPair } from 'zktrust/client';
 import { createVerifier } from 'zktrust/verifier';
