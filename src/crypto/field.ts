@@ -45,6 +45,23 @@ export function describe(x: unknown): string {
   return `${typeof x} ${String(x)}`;
 }
 
+/** Argument checks for a caller's own options: TypeError for a wrong type, RangeError for a wrong value. */
+export function assertString(x: unknown, name: string): asserts x is string {
+  if (typeof x !== 'string') throw new TypeError(`${name} must be a string, got ${describe(x)}`);
+}
+/** A non-empty string (the context hash, for one, is defined only for those: src/crypto/context.ts). */
+export function assertNonEmpty(x: unknown, name: string): asserts x is string {
+  assertString(x, name);
+  if (x.length === 0) throw new RangeError(`${name} must not be empty`);
+}
+export function assertInt(x: unknown, name: string, min: number, max: number): asserts x is number {
+  if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${name} must be an integer, got ${describe(x)}`);
+  if (x < min || x > max) throw new RangeError(`${name} must be in [${min}, ${max}]`);
+}
+export function assertObject(x: unknown, name: string): asserts x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new TypeError(`${name} must be an object, got ${describe(x)}`);
+}
+
 /** Big-endian bytes to an unsigned bigint. */
 export function bytesToBigint(bytes: Uint8Array): bigint {
   let x = 0n;

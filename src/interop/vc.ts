@@ -34,7 +34,7 @@
  */
 import { canonicalJson } from '../crypto/canonical.ts';
 import { EXPIRY_BITS } from '../crypto/context.ts';
-import { describe } from '../crypto/field.ts';
+import { assertInt, assertNonEmpty, assertObject, describe } from '../crypto/field.ts';
 import { tier as tierOf, type Tier } from '../crypto/score-policy.ts';
 import type { Presentation } from '../protocol/wire.ts';
 import { THRESHOLD_PUBLIC_SIGNALS } from '../state/threshold-input.ts';
@@ -94,18 +94,6 @@ export interface ThresholdVerifiablePresentation {
   holder: string;
   verifiableCredential: [ThresholdCredential];
   proof: ThresholdProof;
-}
-
-function assertObject(x: unknown, name: string): asserts x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new TypeError(`${name} must be an object, got ${describe(x)}`);
-}
-function assertNonEmpty(x: unknown, name: string): asserts x is string {
-  if (typeof x !== 'string') throw new TypeError(`${name} must be a string, got ${describe(x)}`);
-  if (x.length === 0) throw new RangeError(`${name} must not be empty`);
-}
-function assertInt(x: unknown, name: string, min: number, max: number): asserts x is number {
-  if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${name} must be an integer, got ${describe(x)}`);
-  if (x < min || x > max) throw new RangeError(`${name} must be in [${min}, ${max}]`);
 }
 
 /** 9999-12-31T23:59:59.999Z: an XSD dateTime has a four-digit year. */

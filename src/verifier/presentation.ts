@@ -49,7 +49,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { canonicalJson, signingBytes } from '../crypto/canonical.ts';
 import { contextHash } from '../crypto/context.ts';
 import { verifyStrict } from '../crypto/ed25519.ts';
-import { describe } from '../crypto/field.ts';
+import { assertInt, assertNonEmpty, assertObject, assertString, describe } from '../crypto/field.ts';
 import { identityField, publicKeyFromDid } from '../crypto/identity.ts';
 import { FORGEABLE_BY, KEY_MODES, isPublishedPhase1, keySetHash, parseKeySetDescriptor, vkeyHash, type ForgeableBy, type KeyMode, type KeySetDescriptor } from '../crypto/key-set.ts';
 import { ACCEPTED_POLICY_HASHES, POLICY_V1, policyHash, tier as tierOf, type Tier } from '../crypto/score-policy.ts';
@@ -131,22 +131,6 @@ export interface VerifierOptions {
   now?: () => number;
   /** Largest number of cached decisions. */
   cacheSize?: number;
-}
-
-function assertString(x: unknown, name: string): asserts x is string {
-  if (typeof x !== 'string') throw new TypeError(`${name} must be a string, got ${describe(x)}`);
-}
-function assertInt(x: unknown, name: string, min: number, max: number): asserts x is number {
-  if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${name} must be an integer, got ${describe(x)}`);
-  if (x < min || x > max) throw new RangeError(`${name} must be in [${min}, ${max}]`);
-}
-function assertObject(x: unknown, name: string): asserts x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new TypeError(`${name} must be an object, got ${describe(x)}`);
-}
-/** A non-empty string: the context hash is defined only for those (src/crypto/context.ts). */
-function assertNonEmpty(x: unknown, name: string): asserts x is string {
-  assertString(x, name);
-  if (x.length === 0) throw new RangeError(`${name} must not be empty`);
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');

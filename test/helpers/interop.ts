@@ -7,26 +7,23 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { configuration } from '../../src/build/build-circuits.ts';
 import { contextHash, type VerifierContext } from '../../src/crypto/context.ts';
 import { identityField } from '../../src/crypto/identity.ts';
 import { POLICY_V2, evidenceScore, policyHash } from '../../src/crypto/score-policy.ts';
 import { KEY_SET_FILE, type KeySetFile } from '../../src/keys/key-set-dir.ts';
 import { compiledCircuits } from '../../src/prover/artifacts.ts';
 import { Groth16Prover } from '../../src/prover/groth16-prover.ts';
-import { AgentState } from '../../src/state/agent-state.ts';
+import type { AgentState } from '../../src/state/agent-state.ts';
 import { THRESHOLD_PUBLIC_SIGNALS, buildThresholdInput } from '../../src/state/threshold-input.ts';
 import { testLocalKeySetDir } from './keys.ts';
-import { agent, presentationUnder } from './presentations.ts';
+import { agent, presentationUnder, testAgentState } from './presentations.ts';
 
 let setup: Promise<{ state: AgentState; prover: Groth16Prover; set: KeySetFile; score: number }> | undefined;
 
 function ready() {
   setup ??= (async () => {
-    const { config } = configuration('test');
-    const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+    const state = testAgentState();
     const id = identityField(agent.publicKey);
-    for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
     const dir = testLocalKeySetDir();
     const set: KeySetFile = JSON.parse(await readFile(join(dir, KEY_SET_FILE), 'utf8'));
     const prover = await Groth16Prover.fromFiles({ circuit: 'threshold', wasmPath: compiledCircuits('test').threshold!.wasmPath, zkeyPath: join(dir, 'threshold.zkey'), publicNames: THRESHOLD_PUBLIC_SIGNALS });

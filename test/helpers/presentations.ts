@@ -41,6 +41,15 @@ export function presentationUnder(descriptor: KeySetDescriptor, vkey: unknown, p
   return { version: 2, circuit: 'threshold', config: 'test', agent: agentDid, proof, publicSignals, context: CONTEXT, checkpoint: checkpoint(root, hash, descriptor.mode), keySet: descriptor, verificationKey: vkey };
 }
 
+/** The test configuration's state holding the test agent's records: one from each of three organisations. */
+export function testAgentState(): AgentState {
+  const { config } = configuration('test');
+  const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+  const id = identityField(agent.publicKey);
+  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
+  return state;
+}
+
 export interface Presentations {
   /** Under the repository's development keys. */
   dev: any;
@@ -53,10 +62,8 @@ export interface Presentations {
 
 /** Proves the agent's statement (minScore = its score - 10, 3 records, 2 organisations) under both key sets. */
 export async function provePresentations(): Promise<Presentations> {
-  const { config } = configuration('test');
-  const state = new AgentState({ agentDepth: config.agentDepth, orgDepth: config.orgDepth });
+  const state = testAgentState();
   const id = identityField(agent.publicKey);
-  for (let i = 0; i < 3; i++) state.apply({ record: { agent: id, org: 100n + BigInt(i), epoch: 20_000n, kept: 30n, broken: 1n, violations: 0n, scope: 0n, salt: 7n + BigInt(i) }, orgIndex: i });
   const provenScore = Number(evidenceScore(state.lookup(id)!.leaf.summary, POLICY_V2)) - 10;
   const { input } = buildThresholdInput(state, { agent: id, minScore: BigInt(provenScore), minRecords: 3n, minOrgs: 2n, contextHash: contextHash(CONTEXT) }, policyHash(POLICY_V2));
   const wasmPath = compiledCircuits('test').threshold!.wasmPath;
