@@ -16,19 +16,23 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-function findPackageRoot(from: string): string {
+/** The nearest folder above `from` whose package.json is zktrust's, and that package.json. */
+function findPackage(from: string): { root: string; version: string } {
   for (let dir = from; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'zktrust') return dir;
+    if (existsSync(file)) {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (json.name === 'zktrust') return { root: dir, version: json.version };
+    }
     if (dirname(dir) === dir) throw new Error(`zktrust: no package.json of zktrust above ${from}`);
   }
 }
 
+const found = findPackage(dirname(fileURLToPath(import.meta.url)));
 /** The folder of zktrust's package.json. */
-export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-
+export const PACKAGE_ROOT = found.root;
 /** The package's version (package.json). */
-export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const PACKAGE_VERSION = found.version;
 
 /**
  * Where the compiled circuits (build/<config>/) and native addons (build/native/) go, and are
