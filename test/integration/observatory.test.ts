@@ -248,7 +248,7 @@ describe('GET /v1/checkpoints', () => {
 });
 
 describe('the page in Chromium', () => {
-  it('loads with no console error and no failed request but the API's 404 for 'no ceremony', and shows what the API says', async () => {
+  it("loads with no console error and no failed request but the API's 404 for 'no ceremony', and shows what the API says", async () => {
     const page = await context.newPage();
     const w = watch(page);
     const ms = await open(page);
